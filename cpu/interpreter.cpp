@@ -1,0 +1,363 @@
+// The interpreter's run loop, instruction fetch and the memory path (segmentation, paging,
+// the TLB, RAM/ROM/MMIO).
+#include "cpu/interpreter.hpp"
+
+#include <cstring>
+
+namespace hvlab::cpu {
+
+Interpreter::Interpreter(CpuState& state, mmu::PhysicalMap& memory, const CpuidModel& cpuid)
+    : s(state), memory_(memory), cpuid_(cpuid) {
+    stateLoaded();
+}
+
+void Interpreter::stateLoaded() {
+    updateModeCache();
+    tlb_.flush();
+}
+
+mmu::PagingControls Interpreter::pagingControls() const { return paging_; }
+
+void Interpreter::updateModeCache() {
+    switch (s.mode()) {
+        case CpuMode::Long64: codeSize_ = CodeSize::Bits64; break;
+        case CpuMode::Protected32:
+        case CpuMode::Compat32: codeSize_ = CodeSize::Bits32; break;
+        default: codeSize_ = CodeSize::Bits16; break;
+    }
+    mmu::PagingControls p;
+    if (s.pagingEnabled()) {
+        if (s.longModeActive())
+            p.mode = mmu::PagingMode::Long4;
+        else if (s.cr4 & cr4::PAE)
+            p.mode = mmu::PagingMode::Pae;
+        else
+            p.mode = mmu::PagingMode::Legacy32;
+    }
+    p.cr3 = s.cr3;
+    p.wp = s.cr0 & cr0::WP;
+    p.pse = s.cr4 & cr4::PSE;
+    p.nxe = s.efer & efer::NXE;
+    paging_ = p;
+}
+
+VmExit Interpreter::run(uint64_t maxInstructions) {
+    stop_ = false;
+    pendingExit_ = VmExit{};
+    for (uint64_t n = 0; n < maxInstructions && !stop_; ++n) step();
+    VmExit exit = pendingExit_;
+    pendingExit_ = VmExit{};
+    return exit;
+}
+
+void Interpreter::completeExit(const VmExit& handled) {
+    if (handled.reason == ExitReason::PortIo && !handled.io.write)
+        ioAnswer_ = {true, handled.io.port, handled.io.size, handled.io.value};
+    if (handled.reason == ExitReason::Mmio && !handled.mmio.write)
+        mmioAnswer_ = {true, handled.mmio.gpa, handled.mmio.size, handled.mmio.value};
+}
+
+void Interpreter::step() {
+    insnStart_ = s.rip;
+    const bool shadowed = s.interruptShadow;
+    try {
+        DecodedInsn insn;
+        fetchAndDecode(insn);
+        if (stop_) return;  // the fetch itself needed the VMM (unimplemented opcode)
+        s.rip = insnStart_ + insn.length;
+        if (codeSize_ != CodeSize::Bits64) s.rip &= 0xffffffffull;
+        insn.exec(*this, insn);
+        if (shadowed) s.interruptShadow = false;
+        ++retired_;
+        deliveryDepth_ = 0;
+    } catch (const CpuException& e) {
+        s.rip = insnStart_;
+        handleException(e);
+    } catch (const RestartForExit&) {
+        s.rip = insnStart_;  // runs again once the VMM answered; the exit is pending
+    }
+}
+
+void Interpreter::fetchAndDecode(DecodedInsn& insn) {
+    const Segment& cs = s.seg[CS];
+    uint64_t linear;
+    if (codeSize_ == CodeSize::Bits64) {
+        linear = s.rip;
+        if (static_cast<uint64_t>((static_cast<int64_t>(linear << 16) >> 16)) != linear) fault(kGP, 0);
+    } else {
+        if (s.rip > cs.limit) fault(kGP, 0);
+        linear = (cs.base + s.rip) & 0xffffffffull;
+    }
+
+    uint8_t window[16];
+    const uint8_t* bytes;
+    size_t available;
+    uint64_t phys;
+    const unsigned inPage = static_cast<unsigned>(4096 - (linear & 0xfff));
+    uint8_t* host = translate(linear, AccessType::Execute, false, phys);
+    if (host && inPage >= 15) {
+        bytes = host;
+        available = 15;
+    } else {
+        // Near a page end, or code outside RAM/ROM: gather the bytes one at a time, only as
+        // far as the instruction needs them (so a fault on the next page is only taken if real).
+        const unsigned first = inPage < 15 ? inPage : 15;
+        for (unsigned k = 0; k < first; ++k)
+            window[k] = static_cast<uint8_t>(readLinear(linear + k, 1, AccessType::Execute));
+        DecodeStatus st = decode(window, first, codeSize_, insn);
+        if (st == DecodeStatus::Truncated) {
+            for (unsigned k = first; k < 15; ++k)
+                window[k] = static_cast<uint8_t>(readLinear(linear + k, 1, AccessType::Execute));
+        }
+        bytes = window;
+        available = 15;
+    }
+
+    switch (decode(bytes, available, codeSize_, insn)) {
+        case DecodeStatus::Ok: return;
+        case DecodeStatus::TooLong: fault(kGP, 0);
+        case DecodeStatus::Truncated:
+        case DecodeStatus::InvalidOpcode: fault(kUD);
+        case DecodeStatus::Unimplemented: {
+            VmExit e;
+            e.reason = ExitReason::UnimplementedInsn;
+            e.rip = insnStart_;
+            e.insn.length = insn.length ? insn.length : 15;
+            std::memcpy(e.insn.bytes.data(), bytes, e.insn.length);
+            exitToVmm(e);
+            return;
+        }
+    }
+}
+
+uint64_t Interpreter::effectiveAddress(const DecodedInsn& i) const {
+    uint64_t ea = static_cast<uint64_t>(i.disp);
+    if (i.ripRelative) ea += s.rip;  // s.rip already points at the next instruction
+    if (i.base != 0xff) ea += s.gpr[i.base];
+    if (i.index != 0xff) ea += s.gpr[i.index] << i.scale;
+    return ea & sizeMask(i.addrSize);
+}
+
+uint64_t Interpreter::linearAddress(unsigned seg, uint64_t offset, unsigned size, AccessType access) {
+    const Segment& sg = s.seg[seg];
+    if (codeSize_ == CodeSize::Bits64) {
+        const uint64_t linear = (seg == FS || seg == GS) ? sg.base + offset : offset;
+        if (static_cast<uint64_t>(static_cast<int64_t>(linear << 16) >> 16) != linear) fault(seg == SS ? kSS : kGP, 0);
+        return linear;
+    }
+    if (s.protectedMode() && !s.flags.test(rflag::VM)) {
+        // Protected mode: the segment must be usable, and writable for writes (SDM 5.4, 5.5).
+        if (!sg.present()) fault(seg == SS ? kSS : kGP, 0);
+        if (access == AccessType::Write && (sg.isCode() || !(sg.type() & 2))) fault(seg == SS ? kSS : kGP, 0);
+        if (access == AccessType::Read && sg.isCode() && !(sg.type() & 2)) fault(kGP, 0);
+        if (!sg.isCode() && (sg.type() & 4)) {  // expand-down data segment: valid offsets above the limit
+            const uint64_t upper = sg.defaultBig() ? 0xffffffffull : 0xffffull;
+            if (offset <= sg.limit || offset + size - 1 > upper) fault(seg == SS ? kSS : kGP, 0);
+            return (sg.base + offset) & 0xffffffffull;
+        }
+    }
+    if (offset + size - 1 > sg.limit) fault(seg == SS ? kSS : kGP, 0);
+    return (sg.base + offset) & 0xffffffffull;
+}
+
+uint8_t* Interpreter::translate(uint64_t linear, AccessType access, bool supervisor, uint64_t& physical) {
+    const bool user = !supervisor && s.cpl() == 3;
+    uint8_t need;
+    switch (access) {
+        case AccessType::Read: need = user ? mmu::kAllowReadUser : mmu::kAllowReadSup; break;
+        case AccessType::Write: need = user ? mmu::kAllowWriteUser : mmu::kAllowWriteSup; break;
+        default: need = user ? mmu::kAllowExecUser : mmu::kAllowExecSup; break;
+    }
+    if (const mmu::TlbEntry* e = tlb_.lookup(linear); e && (e->allow & need)) {
+        physical = e->physPage | (linear & 0xfff);
+        return e->host ? e->host + (linear & 0xfff) : nullptr;
+    }
+
+    const mmu::AccessKind kind{access == AccessType::Write, user, access == AccessType::Execute};
+    const mmu::WalkResult w = mmu::walk(memory_, paging_, linear, kind);
+    if (!w.ok) {
+        s.cr2 = linear;
+        fault(kPF, w.errorCode);
+    }
+    physical = w.physical;
+    const uint64_t physPage = w.physical & ~0xfffull;
+    const mmu::Region* region = memory_.find(physPage);
+    uint8_t* pageHost = nullptr;
+    bool rom = false;
+    if (region && region->kind != mmu::RegionKind::Mmio && region->end() - physPage >= 4096) {
+        pageHost = region->host + (physPage - region->base);
+        rom = region->kind == mmu::RegionKind::Rom;
+    }
+
+    // What this walk allows for each kind of access. Writes need the dirty bit already set,
+    // and ROM is never written through the fast path.
+    uint8_t allow = mmu::kAllowReadSup;
+    if (!w.executeDisable) allow |= mmu::kAllowExecSup;
+    const bool canWrite = !rom && (w.dirty || paging_.mode == mmu::PagingMode::None);
+    if (canWrite && (w.writable || !paging_.wp)) allow |= mmu::kAllowWriteSup;
+    if (w.user) {
+        allow |= mmu::kAllowReadUser;
+        if (!w.executeDisable) allow |= mmu::kAllowExecUser;
+        if (canWrite && w.writable) allow |= mmu::kAllowWriteUser;
+    }
+    tlb_.fill(linear, pageHost, physPage, allow, w.global);
+    return pageHost ? pageHost + (linear & 0xfff) : nullptr;
+}
+
+uint64_t Interpreter::readLinear(uint64_t linear, unsigned size, AccessType access, bool supervisor) {
+    if (((linear & 0xfff) + size) > 4096) {
+        uint64_t v = 0;
+        for (unsigned k = 0; k < size; ++k) v |= readLinear(linear + k, 1, access, supervisor) << (8 * k);
+        return v;
+    }
+    uint64_t phys;
+    if (const uint8_t* host = translate(linear, access, supervisor, phys)) {
+        uint64_t v = 0;
+        std::memcpy(&v, host, size);
+        return v;
+    }
+    // Not RAM: ROM tail pages, MMIO or nothing.
+    const mmu::Region* region = memory_.find(phys);
+    if (region && region->kind != mmu::RegionKind::Mmio) {
+        uint64_t v = 0;
+        memory_.read(phys, &v, size);
+        return v;
+    }
+    return mmioRead(phys, size);
+}
+
+void Interpreter::writeLinear(uint64_t linear, unsigned size, uint64_t value, bool supervisor) {
+    if (((linear & 0xfff) + size) > 4096) {
+        // Translate both pages first so a fault on the second leaves memory untouched.
+        uint64_t phys;
+        translate(linear, AccessType::Write, supervisor, phys);
+        translate((linear | 0xfff) + 1, AccessType::Write, supervisor, phys);
+        for (unsigned k = 0; k < size; ++k) writeLinear(linear + k, 1, value >> (8 * k), supervisor);
+        return;
+    }
+    uint64_t phys;
+    if (uint8_t* host = translate(linear, AccessType::Write, supervisor, phys)) {
+        std::memcpy(host, &value, size);
+        return;
+    }
+    const mmu::Region* region = memory_.find(phys);
+    if (region && region->kind == mmu::RegionKind::Rom) return;  // writes to ROM are ignored
+    if (region && region->kind == mmu::RegionKind::Ram) {
+        memory_.write(phys, &value, size);
+        return;
+    }
+    mmioWrite(phys, size, value);
+}
+
+uint64_t Interpreter::mmioRead(uint64_t gpa, unsigned size) {
+    if (mmioAnswer_.valid && mmioAnswer_.address == gpa && mmioAnswer_.size == size) {
+        mmioAnswer_.valid = false;
+        return mmioAnswer_.value;
+    }
+    VmExit e;
+    e.reason = ExitReason::Mmio;
+    e.rip = insnStart_;
+    e.mmio = {gpa, static_cast<uint8_t>(size), false, 0};
+    exitToVmm(e);
+    throw RestartForExit{};
+}
+
+void Interpreter::mmioWrite(uint64_t gpa, unsigned size, uint64_t value) {
+    VmExit e;
+    e.reason = ExitReason::Mmio;
+    e.rip = insnStart_;
+    e.mmio = {gpa, static_cast<uint8_t>(size), true, value & sizeMask(size)};
+    exitToVmm(e);
+}
+
+unsigned Interpreter::stackAddrSize() const {
+    if (codeSize_ == CodeSize::Bits64) return 8;
+    return s.seg[SS].defaultBig() ? 4 : 2;
+}
+
+void Interpreter::push(uint64_t value, unsigned size) {
+    const unsigned as = stackAddrSize();
+    const uint64_t sp = (s.gpr[RSP] - size) & sizeMask(as);
+    writeMem(SS, sp, size, value);
+    s.gpr[RSP] = as == 8 ? sp : (s.gpr[RSP] & ~sizeMask(as)) | sp;
+}
+
+uint64_t Interpreter::pop(unsigned size) {
+    const unsigned as = stackAddrSize();
+    const uint64_t sp = s.gpr[RSP] & sizeMask(as);
+    const uint64_t v = readMem(SS, sp, size);
+    const uint64_t next = (sp + size) & sizeMask(as);
+    s.gpr[RSP] = as == 8 ? next : (s.gpr[RSP] & ~sizeMask(as)) | next;
+    return v;
+}
+
+void Interpreter::jumpNear(uint64_t target, unsigned opSize) {
+    if (codeSize_ == CodeSize::Bits64) {
+        if (opSize == 2) target &= 0xffff;
+        if (static_cast<uint64_t>(static_cast<int64_t>(target << 16) >> 16) != target) fault(kGP, 0);
+    } else {
+        target &= sizeMask(opSize);
+        if (target > s.seg[CS].limit) fault(kGP, 0);
+    }
+    s.rip = target;
+}
+
+void Interpreter::exitToVmm(const VmExit& exit) {
+    pendingExit_ = exit;
+    stop_ = true;
+}
+
+void Interpreter::reportInEngine(const VmExit& exit) {
+    if (!observer_) return;
+    VmExit e = exit;
+    e.inEngine = true;
+    observer_->onInEngineExit(e);
+}
+
+bool Interpreter::portInput(uint16_t port, unsigned size, uint32_t& value) {
+    if (ioAnswer_.valid && ioAnswer_.address == port && ioAnswer_.size == size) {
+        ioAnswer_.valid = false;
+        value = static_cast<uint32_t>(ioAnswer_.value);
+        return true;
+    }
+    VmExit e;
+    e.reason = ExitReason::PortIo;
+    e.rip = insnStart_;
+    e.io = {port, static_cast<uint8_t>(size), false, 0};
+    exitToVmm(e);
+    throw RestartForExit{};
+}
+
+void Interpreter::portOutput(uint16_t port, unsigned size, uint32_t value) {
+    VmExit e;
+    e.reason = ExitReason::PortIo;
+    e.rip = insnStart_;
+    e.io = {port, static_cast<uint8_t>(size), true, static_cast<uint32_t>(value & sizeMask(size))};
+    exitToVmm(e);
+}
+
+void Interpreter::halt() {
+    s.halted = true;
+    VmExit e;
+    e.reason = ExitReason::Hlt;
+    e.rip = insnStart_;
+    exitToVmm(e);
+}
+
+void Interpreter::checkIoPermission(uint16_t, unsigned) {
+    // Protected mode with CPL > IOPL (or virtual-8086 mode) needs the TSS I/O bitmap,
+    // which the interpreter does not consult yet: refuse the access as hardware would
+    // for a port the bitmap does not grant.
+    if (!s.protectedMode()) return;
+    const unsigned iopl = (s.flags.materialize() & rflag::IOPL) >> 12;
+    if (s.flags.test(rflag::VM) || s.cpl() > iopl) fault(kGP, 0);
+}
+
+void Interpreter::shutdown(const char* /*why*/) {
+    VmExit e;
+    e.reason = ExitReason::Shutdown;
+    e.rip = insnStart_;
+    exitToVmm(e);
+}
+
+}  // namespace hvlab::cpu

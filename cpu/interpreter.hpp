@@ -1,0 +1,190 @@
+// The trap-and-emulate interpreter. It executes guest code on the one CpuState and leaves
+// with a VmExit where VT-x would exit (port I/O, MMIO, HLT, ...), so both engines share the VMM.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/cpu_state.hpp"
+#include "cpu/cpuid_model.hpp"
+#include "cpu/decoded_insn.hpp"
+#include "cpu/decoder.hpp"
+#include "cpu/vm_exit.hpp"
+#include "mmu/page_walker.hpp"
+#include "mmu/physical_map.hpp"
+#include "mmu/tlb.hpp"
+
+namespace hvlab::cpu {
+
+// Exception vectors.
+enum Vector : uint8_t {
+    kDE = 0, kDB = 1, kNMI = 2, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kDF = 8,
+    kTS = 10, kNP = 11, kSS = 12, kGP = 13, kPF = 14, kMF = 16, kAC = 17,
+};
+
+// A fault raised while executing an instruction; caught by the run loop and delivered.
+struct CpuException {
+    uint8_t vector;
+    uint32_t errorCode;
+    bool hasErrorCode;
+};
+
+// Thrown when an instruction needs data only the VMM has (an MMIO read): the instruction is
+// rolled back, the exit is returned, and the instruction runs again once the VMM answered.
+struct RestartForExit {};
+
+enum class EventKind : uint8_t { Exception, HardwareInterrupt, SoftwareInterrupt };
+
+enum class AccessType : uint8_t { Read, Write, Execute };
+
+class Interpreter {
+public:
+    Interpreter(CpuState& state, mmu::PhysicalMap& memory, const CpuidModel& cpuid);
+
+    // Runs until an exit the VMM must handle, or `maxInstructions` retire (reason None).
+    VmExit run(uint64_t maxInstructions);
+    // Gives the VMM's answer to the last exit (data for IN or an MMIO read).
+    void completeExit(const VmExit& handled);
+    // Call after the CpuState was changed from outside (engine switch, debugger edit).
+    void stateLoaded();
+
+    void setInEngineObserver(InEngineExitObserver* observer) { observer_ = observer; }
+    uint64_t retired() const { return retired_; }
+    const mmu::TlbCounters& tlbCounters() const { return tlb_.counters(); }
+    mmu::PagingControls pagingControls() const;
+
+    // ---- Used by the instruction handlers (cpu/exec_*.cpp). ----
+    CpuState& s;
+
+    [[noreturn]] void fault(uint8_t vector) { throw CpuException{vector, 0, false}; }
+    [[noreturn]] void fault(uint8_t vector, uint32_t errorCode) { throw CpuException{vector, errorCode, true}; }
+
+    // Registers. Byte registers 4-7 are AH..BH unless the instruction has a REX prefix.
+    uint64_t readReg(const DecodedInsn& i, unsigned r, unsigned size) const {
+        if (size == 1 && !i.rex && r >= 4 && r < 8) return (s.gpr[r - 4] >> 8) & 0xff;
+        return s.gpr[r] & sizeMask(size);
+    }
+    void writeReg(const DecodedInsn& i, unsigned r, unsigned size, uint64_t v) {
+        switch (size) {
+            case 1:
+                if (!i.rex && r >= 4 && r < 8)
+                    s.gpr[r - 4] = (s.gpr[r - 4] & ~0xff00ull) | ((v & 0xff) << 8);
+                else
+                    s.gpr[r] = (s.gpr[r] & ~0xffull) | (v & 0xff);
+                break;
+            case 2: s.gpr[r] = (s.gpr[r] & ~0xffffull) | (v & 0xffff); break;
+            case 4: s.gpr[r] = v & 0xffffffffull; break;  // 32-bit writes zero-extend
+            default: s.gpr[r] = v; break;
+        }
+    }
+
+    static uint64_t sizeMask(unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1; }
+
+    // The offset of a ModRM memory operand, wrapped to the address size.
+    uint64_t effectiveAddress(const DecodedInsn& i) const;
+
+    // ModRM operands: the r/m operand (register or memory) and the reg operand.
+    uint64_t readRm(const DecodedInsn& i, unsigned size) {
+        return i.mod == 3 ? readReg(i, i.rm, size) : readMem(i.segment, effectiveAddress(i), size);
+    }
+    void writeRm(const DecodedInsn& i, unsigned size, uint64_t v) {
+        if (i.mod == 3)
+            writeReg(i, i.rm, size, v);
+        else
+            writeMem(i.segment, effectiveAddress(i), size, v);
+    }
+
+    // Segmented memory access (offset -> linear -> physical), with faults.
+    uint64_t readMem(unsigned seg, uint64_t offset, unsigned size) {
+        return readLinear(linearAddress(seg, offset, size, AccessType::Read), size, AccessType::Read);
+    }
+    void writeMem(unsigned seg, uint64_t offset, unsigned size, uint64_t v) {
+        writeLinear(linearAddress(seg, offset, size, AccessType::Write), size, v);
+    }
+    uint64_t linearAddress(unsigned seg, uint64_t offset, unsigned size, AccessType access);
+    uint64_t readLinear(uint64_t linear, unsigned size, AccessType access, bool supervisor = false);
+    void writeLinear(uint64_t linear, unsigned size, uint64_t value, bool supervisor = false);
+
+    // Stack, in the current stack size (SS.B, or 64-bit).
+    void push(uint64_t value, unsigned size);
+    uint64_t pop(unsigned size);
+    unsigned stackAddrSize() const;
+
+    // Control transfers.
+    void jumpNear(uint64_t target, unsigned opSize);
+    void loadSegment(unsigned seg, uint16_t selector);  // MOV/POP Sreg, LDS..., with checks
+    void farJump(uint16_t selector, uint64_t offset, unsigned opSize);
+    void farCall(uint16_t selector, uint64_t offset, unsigned opSize);
+    void farReturn(unsigned opSize, uint16_t popBytes);
+    void interruptReturn(unsigned opSize);
+    void softwareInterrupt(uint8_t vector);
+
+    // Control registers and MSRs (the checks of MOV CRn / WRMSR).
+    void writeCr(unsigned cr, uint64_t value);
+    uint64_t readCr(unsigned cr);
+    void writeMsr(uint32_t index, uint64_t value);
+    uint64_t readMsr(uint32_t index);
+    uint64_t readTsc() const;
+    void invalidatePage(uint64_t linear) { tlb_.invalidatePage(linear); }
+    void flushTlb() { tlb_.flush(); }
+
+    // Exits. An exit the VMM handles ends the run after this instruction.
+    void exitToVmm(const VmExit& exit);
+    void reportInEngine(const VmExit& exit);
+    // IN: true with the value if the VMM answered; otherwise raises the exit and rolls back.
+    bool portInput(uint16_t port, unsigned size, uint32_t& value);
+    void portOutput(uint16_t port, unsigned size, uint32_t value);
+    void halt();
+    const CpuidModel& cpuid() const { return cpuid_; }
+
+    // Privilege for IN/OUT (IOPL and, later, the TSS I/O bitmap).
+    void checkIoPermission(uint16_t port, unsigned size);
+
+    // Interrupt/exception delivery through the IVT or IDT.
+    void deliverEvent(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode);
+
+    uint64_t insnStart() const { return insnStart_; }
+    CodeSize codeSize() const { return codeSize_; }
+
+private:
+    void step();
+    void fetchAndDecode(DecodedInsn& insn);
+    void handleException(const CpuException& e);
+    void updateModeCache();
+    uint8_t* translate(uint64_t linear, AccessType access, bool supervisor, uint64_t& physical);
+    uint64_t mmioRead(uint64_t gpa, unsigned size);
+    void mmioWrite(uint64_t gpa, unsigned size, uint64_t value);
+    uint64_t readDescriptor(uint16_t selector, uint8_t faultVector);
+    Segment descriptorToSegment(uint16_t selector, uint64_t descriptor) const;
+    void loadCodeSegment(uint16_t selector, uint64_t descriptor);
+    void deliverReal(uint8_t vector);
+    void deliverProtected(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode);
+    void deliverLong(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode);
+    void shutdown(const char* why);
+
+    mmu::PhysicalMap& memory_;
+    const CpuidModel& cpuid_;
+    mmu::Tlb tlb_;
+    mmu::PagingControls paging_;
+    CodeSize codeSize_ = CodeSize::Bits16;
+    InEngineExitObserver* observer_ = nullptr;
+
+    uint64_t insnStart_ = 0;
+    uint64_t retired_ = 0;
+    bool stop_ = false;
+    VmExit pendingExit_;
+
+    // VMM answers consumed when the instruction runs again.
+    struct Completion {
+        bool valid = false;
+        uint64_t address = 0;  // port or gpa
+        unsigned size = 0;
+        uint64_t value = 0;
+    };
+    Completion ioAnswer_, mmioAnswer_;
+
+    // Nested-fault tracking for #DF and triple-fault (SDM 6.15, table 6-5).
+    int deliveryDepth_ = 0;
+    uint8_t firstVector_ = 0;
+};
+
+}  // namespace hvlab::cpu

@@ -1,0 +1,27 @@
+// hvlab: an educational x86 emulator and hypervisor. `hvlab run` boots a guest headless.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "frontend/run_command.hpp"
+#include "hv/vm.hpp"
+
+int main(int argc, char** argv) {
+    hvlab::hv::Vm::markProcessStart();
+    spdlog::set_pattern("hvlab: %l: %v");
+
+    CLI::App app{"hvlab: boot small x86 guests on an interpreter or on KVM, and watch their VM exits"};
+    app.set_version_flag("--version", "hvlab 0.1.0");
+    app.require_subcommand(0, 1);
+    hvlab::frontend::RunOptions runOptions;
+    CLI::App* run = hvlab::frontend::addRunCommand(app, runOptions);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : hvlab::hv::exit_status::kUsage;
+    }
+    // `hvlab` alone runs the bundled guest on the interpreter.
+    if (run->parsed() || app.get_subcommands().empty()) return hvlab::frontend::runCommand(runOptions);
+    return 0;
+}

@@ -1,0 +1,141 @@
+#include "frontend/run_command.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <poll.h>
+#include <thread>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "firmware/embed/bundled_guest.hpp"
+#include "frontend/size_option.hpp"
+#include "frontend/summary.hpp"
+#include "hv/kvm_engine.hpp"
+#include "hv/vm.hpp"
+
+namespace hvlab::frontend {
+
+namespace {
+
+void fail(const std::string& message) { fmt::print(stderr, "hvlab: error: {}\n", message); }
+
+// Forwards stdin to COM1 until `done`; ends quietly at EOF.
+void forwardStdin(hv::Vm& vm, const std::atomic<bool>& done) {
+    char buf[256];
+    while (!done.load()) {
+        pollfd p{STDIN_FILENO, POLLIN, 0};
+        const int r = poll(&p, 1, 50);
+        if (r < 0) return;
+        if (r == 0) continue;
+        if (p.revents & (POLLERR | POLLNVAL)) return;
+        const ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n <= 0) return;
+        vm.uart().queueInput(std::string_view(buf, static_cast<size_t>(n)));
+    }
+}
+
+}  // namespace
+
+CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
+    CLI::App* run = app.add_subcommand("run", "Boot a firmware image headless: serial console on stdout, "
+                                              "summary of exits on stderr");
+    run->add_option("--engine", o.engine, "Execution engine")->check(CLI::IsMember({"interp", "kvm"}))
+        ->capture_default_str();
+    run->add_option("--mem,-m", o.memory, "Guest RAM, e.g. 64M or 1G (2M to 3G)")->capture_default_str();
+    run->add_flag("--trace-exits", o.traceExits, "Print every exit the VMM handles to stderr");
+    run->add_option("--timeout", o.timeoutSeconds, "Stop the guest after this many seconds (0: never)")
+        ->check(CLI::NonNegativeNumber);
+    run->add_flag("--quiet,-q", o.quiet, "Print only the guest's output and errors, no summary");
+    run->add_option("image,--bios", o.image,
+                    "Firmware image (a flat ROM whose last 16 bytes hold the reset vector, as QEMU's -bios); "
+                    "default: the bundled guest");
+    return run;
+}
+
+int runCommand(const RunOptions& o) {
+    const auto memory = parseMemorySize(o.memory);
+    if (!memory) {
+        fail(fmt::format("--mem '{}' is not a size like 64M or 1G", o.memory));
+        return hv::exit_status::kUsage;
+    }
+
+    hv::VmConfig config;
+    config.engine = o.engine == "kvm" ? hv::EngineKind::Kvm : hv::EngineKind::Interpreter;
+    config.memoryBytes = *memory;
+    config.serialOut = [](uint8_t byte) {
+        std::fputc(byte, stdout);
+        if (byte == '\n') std::fflush(stdout);
+    };
+    if (o.traceExits) {
+        config.onExit = [](const hv::ExitRecord& r) {
+            fmt::print(stderr, "exit {:>6} {:>10.3f} ms  {:<14} rip={:#010x}  {}  ({} ns)\n", r.sequence,
+                       r.timeNs / 1e6, cpu::exitReasonName(r.exit.reason), r.exit.rip, cpu::describeExit(r.exit),
+                       r.costNs);
+        };
+    }
+
+    std::unique_ptr<hv::Vm> vm;
+    try {
+        if (o.image.empty()) {
+            const auto bytes = firmware::bundledGuest();
+            config.firmware = {firmware::bundledGuestName(), {bytes.begin(), bytes.end()}};
+        } else {
+            config.firmware = hv::loadFirmwareFile(o.image);
+        }
+        vm = std::make_unique<hv::Vm>(std::move(config));
+    } catch (const hv::ImageError& e) {
+        fail(e.what());
+        return hv::exit_status::kUsage;
+    } catch (const hv::KvmUnavailable& e) {
+        fail(fmt::format("KVM is not usable here: {} (try --engine interp)", e.what()));
+        return hv::exit_status::kKvmUnavailable;
+    } catch (const std::exception& e) {
+        fail(e.what());
+        return hv::exit_status::kUsage;
+    }
+
+    // SIGINT/SIGTERM are taken by this (monitor) thread; the vCPU thread runs the exit loop.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    const auto started = std::chrono::steady_clock::now();
+    hv::RunOutcome outcome;
+    std::atomic<bool> done{false};
+    std::thread vcpu([&] {
+        try {
+            outcome = vm->run();
+        } catch (const std::exception& e) {
+            outcome = {hv::StopKind::EngineError, hv::exit_status::kEngineError, 0, e.what()};
+        }
+        done.store(true);
+    });
+    std::thread input([&] { forwardStdin(*vm, done); });
+
+    while (!done.load()) {
+        timespec wait{0, 20'000'000};
+        siginfo_t info;
+        const int sig = sigtimedwait(&stopSignals, &info, &wait);
+        if (sig == SIGINT || sig == SIGTERM) vm->stop(hv::exit_status::kInterrupted, fmt::format("stopped by signal {}", sig));
+        if (o.timeoutSeconds > 0 &&
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > o.timeoutSeconds)
+            vm->stop(hv::exit_status::kTimeout, fmt::format("timed out after {} s", o.timeoutSeconds));
+    }
+    vcpu.join();
+    input.join();
+    std::fflush(stdout);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+    const bool failed = outcome.kind != hv::StopKind::Halted && outcome.kind != hv::StopKind::DebugExit;
+    if (failed) fail(outcome.message);
+    if (!o.quiet) printSummary(stderr, *vm, outcome, seconds);
+    return outcome.exitStatus;
+}
+
+}  // namespace hvlab::frontend

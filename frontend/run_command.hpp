@@ -1,0 +1,22 @@
+// `hvlab run`: boot an image headless, serial console on stdout, summary on stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace hvlab::frontend {
+
+struct RunOptions {
+    std::string engine = "interp";
+    std::string memory = "128M";
+    std::string image;  // empty: the bundled guest
+    bool traceExits = false;
+    double timeoutSeconds = 0;
+    bool quiet = false;
+};
+
+// Adds the `run` subcommand; `handler` receives the parsed options.
+CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
+int runCommand(const RunOptions& options);
+
+}  // namespace hvlab::frontend

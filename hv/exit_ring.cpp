@@ -1,0 +1,60 @@
+#include "hv/exit_ring.hpp"
+
+#include <algorithm>
+
+namespace hvlab::hv {
+
+uint64_t ExitCounters::total() const {
+    uint64_t n = 0;
+    for (size_t k = 0; k < byVmm.size(); ++k) n += byVmm[k] + inEngine[k];
+    return n;
+}
+
+ExitRing::ExitRing(size_t capacity) : ring_(std::max<size_t>(capacity, 1)) {}
+
+const ExitRecord& ExitRing::record(uint64_t timeNs, uint32_t vcpu, const cpu::VmExit& exit, uint32_t costNs) {
+    std::lock_guard lock(mutex_);
+    ExitRecord& r = ring_[next_ % ring_.size()];
+    r.sequence = ++next_;
+    r.timeNs = timeNs;
+    r.vcpu = vcpu;
+    r.costNs = costNs;
+    r.exit = exit;
+    const auto reason = static_cast<size_t>(exit.reason);
+    if (reason < counters_.byVmm.size()) {
+        (exit.inEngine ? counters_.inEngine : counters_.byVmm)[reason]++;
+        counters_.costNs[reason] += costNs;
+    }
+    return r;
+}
+
+void ExitRing::setCost(uint64_t sequence, uint32_t costNs) {
+    std::lock_guard lock(mutex_);
+    if (sequence == 0 || sequence > next_ || next_ - sequence >= ring_.size()) return;
+    ExitRecord& r = ring_[(sequence - 1) % ring_.size()];
+    r.costNs = costNs;
+    const auto reason = static_cast<size_t>(r.exit.reason);
+    if (reason < counters_.costNs.size()) counters_.costNs[reason] += costNs;
+}
+
+ExitCounters ExitRing::counters() const {
+    std::lock_guard lock(mutex_);
+    return counters_;
+}
+
+uint64_t ExitRing::recorded() const {
+    std::lock_guard lock(mutex_);
+    return next_;
+}
+
+std::vector<ExitRecord> ExitRing::latest(size_t count) const {
+    std::lock_guard lock(mutex_);
+    const size_t have = static_cast<size_t>(std::min<uint64_t>(next_, ring_.size()));
+    count = std::min(count, have);
+    std::vector<ExitRecord> out;
+    out.reserve(count);
+    for (uint64_t seq = next_ - count; seq < next_; ++seq) out.push_back(ring_[seq % ring_.size()]);
+    return out;
+}
+
+}  // namespace hvlab::hv

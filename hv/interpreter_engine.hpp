@@ -1,0 +1,36 @@
+// The interpreter as an engine: it runs cpu::Interpreter on the VM's CpuState in slices,
+// so a kick is noticed within a slice.
+#pragma once
+
+#include <atomic>
+
+#include "cpu/interpreter.hpp"
+#include "hv/engine.hpp"
+
+namespace hvlab::hv {
+
+class InterpreterEngine final : public Engine {
+public:
+    InterpreterEngine(mmu::PhysicalMap& memory, const cpu::CpuidModel& cpuid, cpu::InEngineExitObserver* observer);
+
+    EngineKind kind() const override { return EngineKind::Interpreter; }
+    std::string description() const override { return "interpreter"; }
+    void loadState(const cpu::CpuState& state) override;
+    void saveState(cpu::CpuState& state) override;
+    cpu::VmExit run() override;
+    void complete(const cpu::VmExit& handled) override { interpreter_.completeExit(handled); }
+    void kick() override { kicked_.store(true, std::memory_order_relaxed); }
+    bool interruptsEnabled() override { return state_.flags.test(cpu::rflag::IF); }
+    uint64_t instructionsRetired() const override { return interpreter_.retired(); }
+
+    cpu::Interpreter& interpreter() { return interpreter_; }
+
+    static constexpr uint64_t kSliceInstructions = 1u << 18;
+
+private:
+    cpu::CpuState state_;
+    cpu::Interpreter interpreter_;
+    std::atomic<bool> kicked_{false};
+};
+
+}  // namespace hvlab::hv

@@ -1,0 +1,421 @@
+#include "hv/kvm_engine.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace hvlab::hv {
+
+namespace {
+
+constexpr int kKickSignal = SIGUSR1;
+
+// The vCPU thread's kvm_run, so the kick signal's handler can set immediate_exit.
+thread_local kvm_run* tlsRun = nullptr;
+
+void kickHandler(int) {
+    if (tlsRun) tlsRun->immediate_exit = 1;
+}
+
+void installKickHandler() {
+    static const bool installed = [] {
+        struct sigaction sa{};
+        sa.sa_handler = kickHandler;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
+        sigaction(kKickSignal, &sa, nullptr);
+        return true;
+    }();
+    (void)installed;
+}
+
+std::string errnoText() { return std::strerror(errno); }
+
+// Segment conversion: the VMX access-rights layout of cpu::Segment to kvm_segment and back.
+kvm_segment toKvm(const cpu::Segment& s) {
+    kvm_segment k{};
+    k.base = s.base;
+    k.limit = s.limit;
+    k.selector = s.selector;
+    k.type = s.attributes & 0xf;
+    k.s = (s.attributes >> 4) & 1;
+    k.dpl = (s.attributes >> 5) & 3;
+    k.present = (s.attributes >> 7) & 1;
+    k.avl = (s.attributes >> 12) & 1;
+    k.l = (s.attributes >> 13) & 1;
+    k.db = (s.attributes >> 14) & 1;
+    k.g = (s.attributes >> 15) & 1;
+    k.unusable = !k.present;
+    return k;
+}
+
+cpu::Segment fromKvm(const kvm_segment& k) {
+    cpu::Segment s;
+    s.base = k.base;
+    s.limit = k.limit;
+    s.selector = k.selector;
+    s.attributes = static_cast<uint16_t>((k.type & 0xf) | (k.s << 4) | (k.dpl << 5) | ((k.present && !k.unusable) << 7) |
+                                         (k.avl << 12) | (k.l << 13) | (k.db << 14) | (k.g << 15));
+    return s;
+}
+
+// kvm_msrs ends in a flexible array: keep the header and its entries in one aligned buffer.
+class MsrList {
+public:
+    MsrList() { header()->nmsrs = 0; }
+    kvm_msrs* header() { return reinterpret_cast<kvm_msrs*>(storage_); }
+    kvm_msr_entry& add(uint32_t index, uint64_t data = 0) {
+        kvm_msr_entry& e = header()->entries[header()->nmsrs++];
+        e = {};
+        e.index = index;
+        e.data = data;
+        return e;
+    }
+    const kvm_msr_entry& at(int k) { return header()->entries[k]; }
+
+private:
+    alignas(kvm_msrs) uint8_t storage_[sizeof(kvm_msrs) + 16 * sizeof(kvm_msr_entry)] = {};
+};
+
+}  // namespace
+
+bool KvmEngine::available(std::string* why, const char* devicePath) {
+    const int fd = open(devicePath, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        if (why) *why = fmt::format("cannot open {}: {}", devicePath, errnoText());
+        return false;
+    }
+    const int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+    close(fd);
+    if (version != KVM_API_VERSION) {
+        if (why) *why = fmt::format("{} speaks KVM API {}, hvlab needs {}", devicePath, version, KVM_API_VERSION);
+        return false;
+    }
+    return true;
+}
+
+KvmEngine::KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath) {
+    const auto start = std::chrono::steady_clock::now();
+    kvmFd_ = open(devicePath, O_RDWR | O_CLOEXEC);
+    if (kvmFd_ < 0) throw KvmUnavailable(fmt::format("cannot open {}: {}", devicePath, errnoText()));
+    const int version = ioctl(kvmFd_, KVM_GET_API_VERSION, 0);
+    if (version != KVM_API_VERSION)
+        throw KvmUnavailable(fmt::format("{} speaks KVM API {}, hvlab needs {}", devicePath, version, KVM_API_VERSION));
+    vmFd_ = ioctl(kvmFd_, KVM_CREATE_VM, 0);
+    if (vmFd_ < 0) throw KvmUnavailable(fmt::format("KVM_CREATE_VM failed: {}", errnoText()));
+
+    // Intel VT-x needs a TSS and an identity-map page for real mode; harmless elsewhere.
+    // They sit just below the firmware ROM at the top of the 4 GiB space.
+    if (ioctl(kvmFd_, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0) {
+        ioctl(vmFd_, KVM_SET_TSS_ADDR, 0xfffbd000ul);
+        uint64_t identity = 0xfffbc000ull;
+        ioctl(vmFd_, KVM_SET_IDENTITY_MAP_ADDR, &identity);
+    }
+    readonlyMem_ = ioctl(kvmFd_, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+    syncRegs_ = ioctl(kvmFd_, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) > 0;
+    setupMemory(memory);
+
+    vcpuFd_ = ioctl(vmFd_, KVM_CREATE_VCPU, 0);
+    if (vcpuFd_ < 0) throw KvmUnavailable(fmt::format("KVM_CREATE_VCPU failed: {}", errnoText()));
+    const int mmapSize = ioctl(kvmFd_, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (mmapSize <= 0) throw KvmUnavailable("KVM_GET_VCPU_MMAP_SIZE failed");
+    runSize_ = static_cast<size_t>(mmapSize);
+    void* p = mmap(nullptr, runSize_, PROT_READ | PROT_WRITE, MAP_SHARED, vcpuFd_, 0);
+    if (p == MAP_FAILED) throw KvmUnavailable(fmt::format("cannot map kvm_run: {}", errnoText()));
+    run_ = static_cast<kvm_run*>(p);
+    setupCpuid(cpuid);
+    installKickHandler();
+    setupSeconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+KvmEngine::~KvmEngine() {
+    if (tlsRun == run_) tlsRun = nullptr;
+    if (run_) munmap(run_, runSize_);
+    if (vcpuFd_ >= 0) close(vcpuFd_);
+    if (vmFd_ >= 0) close(vmFd_);
+    if (kvmFd_ >= 0) close(kvmFd_);
+}
+
+std::string KvmEngine::description() const {
+    return fmt::format("KVM (API {}{})", KVM_API_VERSION, syncRegs_ ? ", sync regs" : "");
+}
+
+int KvmEngine::vmIoctl(unsigned long request, void* arg, const char* what) const {
+    const int r = ioctl(vmFd_, request, arg);
+    if (r < 0) throw std::runtime_error(fmt::format("{} failed: {}", what, errnoText()));
+    return r;
+}
+
+int KvmEngine::vcpuIoctl(unsigned long request, void* arg, const char* what) const {
+    const int r = ioctl(vcpuFd_, request, arg);
+    if (r < 0) throw std::runtime_error(fmt::format("{} failed: {}", what, errnoText()));
+    return r;
+}
+
+void KvmEngine::setupMemory(const mmu::PhysicalMap& memory) {
+    uint32_t slot = 0;
+    for (const mmu::Region& r : memory.regions()) {
+        if (r.kind == mmu::RegionKind::Mmio) continue;  // MMIO stays unmapped: accesses exit
+        kvm_userspace_memory_region region{};
+        region.slot = slot++;
+        region.flags = (r.kind == mmu::RegionKind::Rom && readonlyMem_) ? KVM_MEM_READONLY : 0;
+        region.guest_phys_addr = r.base;
+        region.memory_size = r.size;
+        region.userspace_addr = reinterpret_cast<uint64_t>(r.host);
+        if (ioctl(vmFd_, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+            throw KvmUnavailable(fmt::format("KVM_SET_USER_MEMORY_REGION for '{}' [{:#x}, {:#x}) failed: {}", r.name,
+                                             r.base, r.end(), errnoText()));
+    }
+}
+
+void KvmEngine::setupCpuid(cpu::CpuidModel& cpuid) {
+    // What the host can virtualise, to keep the model honest on this host.
+    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + 256 * sizeof(kvm_cpuid_entry2));
+    auto* supported = reinterpret_cast<kvm_cpuid2*>(buf.data());
+    supported->nent = 256;
+    if (ioctl(kvmFd_, KVM_GET_SUPPORTED_CPUID, supported) == 0) {
+        std::vector<cpu::CpuidLeaf> host;
+        for (uint32_t k = 0; k < supported->nent; ++k) {
+            const kvm_cpuid_entry2& e = supported->entries[k];
+            host.push_back({e.function, e.index, (e.flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) != 0, e.eax, e.ebx,
+                            e.ecx, e.edx});
+        }
+        cpuid.restrictFeatures(host);
+    }
+    const auto& leaves = cpuid.leaves();
+    std::vector<uint8_t> setBuf(sizeof(kvm_cpuid2) + leaves.size() * sizeof(kvm_cpuid_entry2));
+    auto* set = reinterpret_cast<kvm_cpuid2*>(setBuf.data());
+    set->nent = static_cast<uint32_t>(leaves.size());
+    for (size_t k = 0; k < leaves.size(); ++k) {
+        kvm_cpuid_entry2& e = set->entries[k];
+        e = {};
+        e.function = leaves[k].function;
+        e.index = leaves[k].index;
+        e.flags = leaves[k].indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+        e.eax = leaves[k].eax;
+        e.ebx = leaves[k].ebx;
+        e.ecx = leaves[k].ecx;
+        e.edx = leaves[k].edx;
+    }
+    vcpuIoctl(KVM_SET_CPUID2, set, "KVM_SET_CPUID2");
+}
+
+void KvmEngine::loadState(const cpu::CpuState& s) {
+    kvm_regs regs{};
+    regs.rax = s.gpr[cpu::RAX];
+    regs.rcx = s.gpr[cpu::RCX];
+    regs.rdx = s.gpr[cpu::RDX];
+    regs.rbx = s.gpr[cpu::RBX];
+    regs.rsp = s.gpr[cpu::RSP];
+    regs.rbp = s.gpr[cpu::RBP];
+    regs.rsi = s.gpr[cpu::RSI];
+    regs.rdi = s.gpr[cpu::RDI];
+    regs.r8 = s.gpr[cpu::R8];
+    regs.r9 = s.gpr[cpu::R9];
+    regs.r10 = s.gpr[cpu::R10];
+    regs.r11 = s.gpr[cpu::R11];
+    regs.r12 = s.gpr[cpu::R12];
+    regs.r13 = s.gpr[cpu::R13];
+    regs.r14 = s.gpr[cpu::R14];
+    regs.r15 = s.gpr[cpu::R15];
+    regs.rip = s.rip;
+    regs.rflags = s.rflags();
+    vcpuIoctl(KVM_SET_REGS, &regs, "KVM_SET_REGS");
+
+    kvm_sregs sregs{};
+    vcpuIoctl(KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+    sregs.es = toKvm(s.seg[cpu::ES]);
+    sregs.cs = toKvm(s.seg[cpu::CS]);
+    sregs.ss = toKvm(s.seg[cpu::SS]);
+    sregs.ds = toKvm(s.seg[cpu::DS]);
+    sregs.fs = toKvm(s.seg[cpu::FS]);
+    sregs.gs = toKvm(s.seg[cpu::GS]);
+    sregs.ldt = toKvm(s.ldtr);
+    sregs.tr = toKvm(s.tr);
+    sregs.gdt.base = s.gdtr.base;
+    sregs.gdt.limit = s.gdtr.limit;
+    sregs.idt.base = s.idtr.base;
+    sregs.idt.limit = s.idtr.limit;
+    sregs.cr0 = s.cr0;
+    sregs.cr2 = s.cr2;
+    sregs.cr3 = s.cr3;
+    sregs.cr4 = s.cr4;
+    sregs.cr8 = s.cr8;
+    sregs.efer = s.efer;
+    sregs.apic_base = s.msrs.apicBase;
+    std::memset(sregs.interrupt_bitmap, 0, sizeof sregs.interrupt_bitmap);
+    vcpuIoctl(KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+
+    MsrList msrs;
+    const std::pair<uint32_t, uint64_t> values[] = {
+        {cpu::msr::SYSENTER_CS, s.msrs.sysenterCs}, {cpu::msr::SYSENTER_ESP, s.msrs.sysenterEsp},
+        {cpu::msr::SYSENTER_EIP, s.msrs.sysenterEip}, {cpu::msr::STAR, s.msrs.star},
+        {cpu::msr::LSTAR, s.msrs.lstar}, {cpu::msr::CSTAR, s.msrs.cstar},
+        {cpu::msr::SFMASK, s.msrs.sfmask}, {cpu::msr::KERNEL_GS_BASE, s.msrs.kernelGsBase},
+        {cpu::msr::PAT, s.msrs.pat},
+    };
+    for (const auto& [index, value] : values) msrs.add(index, value);
+    // KVM_SET_MSRS returns how many it set; an MSR this host lacks is simply skipped.
+    ioctl(vcpuFd_, KVM_SET_MSRS, msrs.header());
+    lastRip_ = s.rip;
+    pendingIo_ = {};
+}
+
+void KvmEngine::saveState(cpu::CpuState& s) {
+    kvm_regs regs{};
+    vcpuIoctl(KVM_GET_REGS, &regs, "KVM_GET_REGS");
+    s.gpr = {regs.rax, regs.rcx, regs.rdx, regs.rbx, regs.rsp, regs.rbp, regs.rsi, regs.rdi,
+             regs.r8,  regs.r9,  regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15};
+    s.rip = regs.rip;
+    s.setRflags(regs.rflags);
+
+    kvm_sregs sregs{};
+    vcpuIoctl(KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+    s.seg[cpu::ES] = fromKvm(sregs.es);
+    s.seg[cpu::CS] = fromKvm(sregs.cs);
+    s.seg[cpu::SS] = fromKvm(sregs.ss);
+    s.seg[cpu::DS] = fromKvm(sregs.ds);
+    s.seg[cpu::FS] = fromKvm(sregs.fs);
+    s.seg[cpu::GS] = fromKvm(sregs.gs);
+    s.ldtr = fromKvm(sregs.ldt);
+    s.tr = fromKvm(sregs.tr);
+    s.gdtr = {sregs.gdt.base, sregs.gdt.limit};
+    s.idtr = {sregs.idt.base, sregs.idt.limit};
+    s.cr0 = sregs.cr0;
+    s.cr2 = sregs.cr2;
+    s.cr3 = sregs.cr3;
+    s.cr4 = sregs.cr4;
+    s.cr8 = sregs.cr8;
+    s.efer = sregs.efer;
+    s.msrs.apicBase = sregs.apic_base;
+
+    MsrList msrs;
+    const uint32_t indices[] = {cpu::msr::SYSENTER_CS, cpu::msr::SYSENTER_ESP, cpu::msr::SYSENTER_EIP,
+                                cpu::msr::STAR, cpu::msr::LSTAR, cpu::msr::CSTAR, cpu::msr::SFMASK,
+                                cpu::msr::KERNEL_GS_BASE, cpu::msr::PAT};
+    for (uint32_t index : indices) msrs.add(index);
+    const int got = ioctl(vcpuFd_, KVM_GET_MSRS, msrs.header());
+    for (int k = 0; k < got; ++k) {
+        const kvm_msr_entry& e = msrs.at(k);
+        switch (e.index) {
+            case cpu::msr::SYSENTER_CS: s.msrs.sysenterCs = e.data; break;
+            case cpu::msr::SYSENTER_ESP: s.msrs.sysenterEsp = e.data; break;
+            case cpu::msr::SYSENTER_EIP: s.msrs.sysenterEip = e.data; break;
+            case cpu::msr::STAR: s.msrs.star = e.data; break;
+            case cpu::msr::LSTAR: s.msrs.lstar = e.data; break;
+            case cpu::msr::CSTAR: s.msrs.cstar = e.data; break;
+            case cpu::msr::SFMASK: s.msrs.sfmask = e.data; break;
+            case cpu::msr::KERNEL_GS_BASE: s.msrs.kernelGsBase = e.data; break;
+            case cpu::msr::PAT: s.msrs.pat = e.data; break;
+            default: break;
+        }
+    }
+}
+
+cpu::VmExit KvmEngine::nextStringIoElement() {
+    // Hands out element `index` of a KVM string I/O exit as a single-element exit.
+    cpu::VmExit e;
+    e.reason = cpu::ExitReason::PortIo;
+    e.rip = lastRip_;
+    const auto& io = run_->io;
+    const uint8_t* data = reinterpret_cast<const uint8_t*>(run_) + io.data_offset + pendingIo_.index * io.size;
+    uint32_t value = 0;
+    if (io.direction == KVM_EXIT_IO_OUT) std::memcpy(&value, data, io.size);
+    e.io = {io.port, io.size, io.direction == KVM_EXIT_IO_OUT, value};
+    return e;
+}
+
+cpu::VmExit KvmEngine::run() {
+    if (!vcpuThreadKnown_) {
+        vcpuThread_ = pthread_self();
+        vcpuThreadKnown_ = true;
+        tlsRun = run_;
+    }
+    if (pendingIo_.active) {
+        if (++pendingIo_.index < pendingIo_.count) return nextStringIoElement();
+        pendingIo_ = {};
+    }
+    if (syncRegs_) run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
+    const int r = ioctl(vcpuFd_, KVM_RUN, 0);
+    if (r < 0) {
+        cpu::VmExit e;
+        if (errno == EINTR || errno == EAGAIN) {
+            run_->immediate_exit = 0;
+            e.reason = cpu::ExitReason::Kicked;
+            e.rip = lastRip_;
+            return e;
+        }
+        e.reason = cpu::ExitReason::InternalError;
+        e.failure.code = static_cast<uint64_t>(errno);
+        return e;
+    }
+    return translateExit();
+}
+
+cpu::VmExit KvmEngine::translateExit() {
+    if (syncRegs_) lastRip_ = run_->s.regs.regs.rip;
+    cpu::VmExit e;
+    e.rip = lastRip_;
+    switch (run_->exit_reason) {
+        case KVM_EXIT_IO:
+            pendingIo_ = {true, 0, run_->io.count};
+            return nextStringIoElement();
+        case KVM_EXIT_MMIO: {
+            e.reason = cpu::ExitReason::Mmio;
+            uint64_t value = 0;
+            if (run_->mmio.is_write) std::memcpy(&value, run_->mmio.data, std::min<uint32_t>(run_->mmio.len, 8));
+            e.mmio = {run_->mmio.phys_addr, static_cast<uint8_t>(run_->mmio.len), run_->mmio.is_write != 0, value};
+            return e;
+        }
+        case KVM_EXIT_HLT: e.reason = cpu::ExitReason::Hlt; return e;
+        case KVM_EXIT_SHUTDOWN: e.reason = cpu::ExitReason::Shutdown; return e;
+        case KVM_EXIT_DEBUG: e.reason = cpu::ExitReason::Debug; return e;
+        case KVM_EXIT_IRQ_WINDOW_OPEN: e.reason = cpu::ExitReason::InterruptWindow; return e;
+        case KVM_EXIT_INTR: e.reason = cpu::ExitReason::Kicked; return e;
+        case KVM_EXIT_FAIL_ENTRY:
+            e.reason = cpu::ExitReason::EntryFailure;
+            e.failure.code = run_->fail_entry.hardware_entry_failure_reason;
+            return e;
+        case KVM_EXIT_INTERNAL_ERROR:
+            e.reason = cpu::ExitReason::InternalError;
+            e.failure.code = run_->internal.suberror;
+            return e;
+        default:
+            e.reason = cpu::ExitReason::InternalError;
+            e.failure.code = 0x10000u + run_->exit_reason;  // an exit reason hvlab does not expect
+            return e;
+    }
+}
+
+void KvmEngine::complete(const cpu::VmExit& handled) {
+    if (handled.reason == cpu::ExitReason::PortIo && !handled.io.write && pendingIo_.active &&
+        run_->exit_reason == KVM_EXIT_IO) {
+        uint8_t* data = reinterpret_cast<uint8_t*>(run_) + run_->io.data_offset + pendingIo_.index * run_->io.size;
+        std::memcpy(data, &handled.io.value, run_->io.size);
+    }
+    if (handled.reason == cpu::ExitReason::Mmio && !handled.mmio.write && run_->exit_reason == KVM_EXIT_MMIO)
+        std::memcpy(run_->mmio.data, &handled.mmio.value, std::min<uint32_t>(run_->mmio.len, 8));
+}
+
+void KvmEngine::kick() {
+    // immediate_exit covers the window before KVM_RUN is entered; the signal covers KVM_RUN.
+    if (run_) run_->immediate_exit = 1;
+    if (vcpuThreadKnown_) pthread_kill(vcpuThread_, kKickSignal);
+}
+
+bool KvmEngine::interruptsEnabled() {
+    if (syncRegs_) return run_->s.regs.regs.rflags & cpu::rflag::IF;
+    kvm_regs regs{};
+    if (ioctl(vcpuFd_, KVM_GET_REGS, &regs) < 0) return false;
+    return regs.rflags & cpu::rflag::IF;
+}
+
+}  // namespace hvlab::hv

@@ -1,0 +1,78 @@
+// The KVM engine: real KVM ioctls on /dev/kvm. Memory slots come from the guest-physical map,
+// CPUID from the shared model, and the CPU state is converted to and from kvm_regs/kvm_sregs
+// and MSRs. KVM_RUN runs on the calling (vCPU) thread; a signal plus `immediate_exit` can
+// always kick it out.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <pthread.h>
+
+#include "cpu/cpuid_model.hpp"
+#include "hv/engine.hpp"
+#include "mmu/physical_map.hpp"
+
+struct kvm_run;
+
+namespace hvlab::hv {
+
+// KVM is missing or unusable; the message says why in one line.
+class KvmUnavailable : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class KvmEngine final : public Engine {
+public:
+    // Opens /dev/kvm (or `devicePath`), creates the VM, its memory slots and one vCPU.
+    KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath = "/dev/kvm");
+    ~KvmEngine() override;
+    KvmEngine(const KvmEngine&) = delete;
+    KvmEngine& operator=(const KvmEngine&) = delete;
+
+    // Whether /dev/kvm can be opened and speaks API 12; if not, `why` says so.
+    static bool available(std::string* why = nullptr, const char* devicePath = "/dev/kvm");
+
+    EngineKind kind() const override { return EngineKind::Kvm; }
+    std::string description() const override;
+    void loadState(const cpu::CpuState& state) override;
+    void saveState(cpu::CpuState& state) override;
+    cpu::VmExit run() override;
+    void complete(const cpu::VmExit& handled) override;
+    void kick() override;
+    bool interruptsEnabled() override;
+
+    // Seconds spent creating the VM (open to vCPU ready), for the startup figure.
+    double setupSeconds() const { return setupSeconds_; }
+
+private:
+    int vmIoctl(unsigned long request, void* arg, const char* what) const;
+    int vcpuIoctl(unsigned long request, void* arg, const char* what) const;
+    void setupMemory(const mmu::PhysicalMap& memory);
+    void setupCpuid(cpu::CpuidModel& cpuid);
+    cpu::VmExit translateExit();
+    cpu::VmExit nextStringIoElement();
+
+    int kvmFd_ = -1;
+    int vmFd_ = -1;
+    int vcpuFd_ = -1;
+    kvm_run* run_ = nullptr;
+    size_t runSize_ = 0;
+    bool syncRegs_ = false;
+    bool readonlyMem_ = false;
+    double setupSeconds_ = 0;
+    pthread_t vcpuThread_{};
+    bool vcpuThreadKnown_ = false;
+
+    // A string I/O exit (INS/OUTS) with count > 1 is handed to the VMM one element at a time.
+    struct PendingIo {
+        bool active = false;
+        uint32_t index = 0;
+        uint32_t count = 0;
+    } pendingIo_;
+    uint64_t lastRip_ = 0;
+};
+
+}  // namespace hvlab::hv
