@@ -340,7 +340,7 @@ void Interpreter::halt() {
     s.halted = true;
     VmExit e;
     e.reason = ExitReason::Hlt;
-    e.rip = insnStart_;
+    e.rip = s.rip;  // past the HLT, as KVM reports it
     exitToVmm(e);
 }
 

@@ -75,7 +75,8 @@ struct VmExit {
     // Handled inside the engine (KVM's kernel, or the interpreter's equivalent fast path)
     // rather than by the VMM: recorded and counted, but never dispatched to devices.
     bool inEngine = false;
-    uint64_t rip = 0;  // guest RIP of the instruction that exited (as the engine reports it)
+    // Guest RIP of the instruction that exited; for HLT the RIP after it (as KVM reports it).
+    uint64_t rip = 0;
     union {
         IoDetail io;
         MmioDetail mmio;

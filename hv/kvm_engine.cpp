@@ -1,6 +1,9 @@
 #include "hv/kvm_engine.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
+#include <memory>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -67,23 +70,36 @@ cpu::Segment fromKvm(const kvm_segment& k) {
     return s;
 }
 
-// kvm_msrs ends in a flexible array: keep the header and its entries in one aligned buffer.
-class MsrList {
-public:
-    MsrList() { header()->nmsrs = 0; }
-    kvm_msrs* header() { return reinterpret_cast<kvm_msrs*>(storage_); }
-    kvm_msr_entry& add(uint32_t index, uint64_t data = 0) {
-        kvm_msr_entry& e = header()->entries[header()->nmsrs++];
-        e = {};
-        e.index = index;
-        e.data = data;
-        return e;
-    }
-    const kvm_msr_entry& at(int k) { return header()->entries[k]; }
-
-private:
-    alignas(kvm_msrs) uint8_t storage_[sizeof(kvm_msrs) + 16 * sizeof(kvm_msr_entry)] = {};
+// Linux's uapi headers declare variable-length lists with __DECLARE_FLEX_ARRAY, which in C++
+// gains an empty struct and shifts the array by 4 bytes. This mirrors the kernel's real layout
+// of kvm_cpuid2 and kvm_msrs: a count, 4 bytes of padding, then the entries.
+template <typename Entry, size_t Capacity>
+struct KvmList {
+    uint32_t count = 0;
+    uint32_t padding = 0;
+    Entry entries[Capacity] = {};
 };
+using CpuidList = KvmList<kvm_cpuid_entry2, 256>;
+using MsrList = KvmList<kvm_msr_entry, 16>;
+static_assert(offsetof(CpuidList, entries) == 8);
+static_assert(offsetof(MsrList, entries) == 8);
+
+// The ioctl numbers encode sizeof the C header (8 bytes), which C++ gets wrong for the same
+// reason, so they are computed from the real header size here.
+struct KvmListHeader {
+    uint32_t count;
+    uint32_t padding;
+};
+constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, KvmListHeader);
+constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, KvmListHeader);
+constexpr unsigned long kGetMsrs = _IOWR(KVMIO, 0x88, KvmListHeader);
+constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, KvmListHeader);
+
+void addMsr(MsrList& list, uint32_t index, uint64_t data = 0) {
+    kvm_msr_entry& e = list.entries[list.count++];
+    e.index = index;
+    e.data = data;
+}
 
 }  // namespace
 
@@ -121,17 +137,16 @@ KvmEngine::KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, con
     }
     readonlyMem_ = ioctl(kvmFd_, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
     syncRegs_ = ioctl(kvmFd_, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) > 0;
-    setupMemory(memory);
-
     vcpuFd_ = ioctl(vmFd_, KVM_CREATE_VCPU, 0);
     if (vcpuFd_ < 0) throw KvmUnavailable(fmt::format("KVM_CREATE_VCPU failed: {}", errnoText()));
+    setupCpuid(cpuid);
+    setupMemory(memory);
     const int mmapSize = ioctl(kvmFd_, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (mmapSize <= 0) throw KvmUnavailable("KVM_GET_VCPU_MMAP_SIZE failed");
     runSize_ = static_cast<size_t>(mmapSize);
     void* p = mmap(nullptr, runSize_, PROT_READ | PROT_WRITE, MAP_SHARED, vcpuFd_, 0);
     if (p == MAP_FAILED) throw KvmUnavailable(fmt::format("cannot map kvm_run: {}", errnoText()));
     run_ = static_cast<kvm_run*>(p);
-    setupCpuid(cpuid);
     installKickHandler();
     setupSeconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -178,12 +193,11 @@ void KvmEngine::setupMemory(const mmu::PhysicalMap& memory) {
 
 void KvmEngine::setupCpuid(cpu::CpuidModel& cpuid) {
     // What the host can virtualise, to keep the model honest on this host.
-    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + 256 * sizeof(kvm_cpuid_entry2));
-    auto* supported = reinterpret_cast<kvm_cpuid2*>(buf.data());
-    supported->nent = 256;
-    if (ioctl(kvmFd_, KVM_GET_SUPPORTED_CPUID, supported) == 0) {
+    auto supported = std::make_unique<CpuidList>();
+    supported->count = 256;
+    if (ioctl(kvmFd_, kGetSupportedCpuid, supported.get()) == 0) {
         std::vector<cpu::CpuidLeaf> host;
-        for (uint32_t k = 0; k < supported->nent; ++k) {
+        for (uint32_t k = 0; k < supported->count; ++k) {
             const kvm_cpuid_entry2& e = supported->entries[k];
             host.push_back({e.function, e.index, (e.flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) != 0, e.eax, e.ebx,
                             e.ecx, e.edx});
@@ -191,12 +205,10 @@ void KvmEngine::setupCpuid(cpu::CpuidModel& cpuid) {
         cpuid.restrictFeatures(host);
     }
     const auto& leaves = cpuid.leaves();
-    std::vector<uint8_t> setBuf(sizeof(kvm_cpuid2) + leaves.size() * sizeof(kvm_cpuid_entry2));
-    auto* set = reinterpret_cast<kvm_cpuid2*>(setBuf.data());
-    set->nent = static_cast<uint32_t>(leaves.size());
-    for (size_t k = 0; k < leaves.size(); ++k) {
+    auto set = std::make_unique<CpuidList>();
+    set->count = static_cast<uint32_t>(std::min<size_t>(leaves.size(), 256));
+    for (size_t k = 0; k < set->count; ++k) {
         kvm_cpuid_entry2& e = set->entries[k];
-        e = {};
         e.function = leaves[k].function;
         e.index = leaves[k].index;
         e.flags = leaves[k].indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
@@ -205,7 +217,7 @@ void KvmEngine::setupCpuid(cpu::CpuidModel& cpuid) {
         e.ecx = leaves[k].ecx;
         e.edx = leaves[k].edx;
     }
-    vcpuIoctl(KVM_SET_CPUID2, set, "KVM_SET_CPUID2");
+    vcpuIoctl(kSetCpuid2, set.get(), "KVM_SET_CPUID2");
 }
 
 void KvmEngine::loadState(const cpu::CpuState& s) {
@@ -262,9 +274,9 @@ void KvmEngine::loadState(const cpu::CpuState& s) {
         {cpu::msr::SFMASK, s.msrs.sfmask}, {cpu::msr::KERNEL_GS_BASE, s.msrs.kernelGsBase},
         {cpu::msr::PAT, s.msrs.pat},
     };
-    for (const auto& [index, value] : values) msrs.add(index, value);
+    for (const auto& [index, value] : values) addMsr(msrs, index, value);
     // KVM_SET_MSRS returns how many it set; an MSR this host lacks is simply skipped.
-    ioctl(vcpuFd_, KVM_SET_MSRS, msrs.header());
+    ioctl(vcpuFd_, kSetMsrs, &msrs);
     lastRip_ = s.rip;
     pendingIo_ = {};
 }
@@ -301,10 +313,10 @@ void KvmEngine::saveState(cpu::CpuState& s) {
     const uint32_t indices[] = {cpu::msr::SYSENTER_CS, cpu::msr::SYSENTER_ESP, cpu::msr::SYSENTER_EIP,
                                 cpu::msr::STAR, cpu::msr::LSTAR, cpu::msr::CSTAR, cpu::msr::SFMASK,
                                 cpu::msr::KERNEL_GS_BASE, cpu::msr::PAT};
-    for (uint32_t index : indices) msrs.add(index);
-    const int got = ioctl(vcpuFd_, KVM_GET_MSRS, msrs.header());
+    for (uint32_t index : indices) addMsr(msrs, index);
+    const int got = ioctl(vcpuFd_, kGetMsrs, &msrs);
     for (int k = 0; k < got; ++k) {
-        const kvm_msr_entry& e = msrs.at(k);
+        const kvm_msr_entry& e = msrs.entries[k];
         switch (e.index) {
             case cpu::msr::SYSENTER_CS: s.msrs.sysenterCs = e.data; break;
             case cpu::msr::SYSENTER_ESP: s.msrs.sysenterEsp = e.data; break;
