@@ -49,6 +49,7 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
     run->add_option("--timeout", o.timeoutSeconds, "Stop the guest after this many seconds (0: never)")
         ->check(CLI::NonNegativeNumber);
     run->add_flag("--quiet,-q", o.quiet, "Print only the guest's output and errors, no summary");
+    run->add_option("--kvm-device", o.kvmDevice, "KVM device node (for testing)")->capture_default_str();
     run->add_option("image,--bios", o.image,
                     "Firmware image (a flat ROM whose last 16 bytes hold the reset vector, as QEMU's -bios); "
                     "default: the bundled guest");
@@ -65,6 +66,7 @@ int runCommand(const RunOptions& o) {
     hv::VmConfig config;
     config.engine = o.engine == "kvm" ? hv::EngineKind::Kvm : hv::EngineKind::Interpreter;
     config.memoryBytes = *memory;
+    config.kvmDevice = o.kvmDevice.c_str();
     config.serialOut = [](uint8_t byte) {
         std::fputc(byte, stdout);
         if (byte == '\n') std::fflush(stdout);
@@ -134,7 +136,7 @@ int runCommand(const RunOptions& o) {
 
     const bool failed = outcome.kind != hv::StopKind::Halted && outcome.kind != hv::StopKind::DebugExit;
     if (failed) fail(outcome.message);
-    if (!o.quiet) printSummary(stderr, *vm, outcome, seconds);
+    if (!o.quiet) printSummary(stderr, *vm, outcome, seconds, /*withOutcome=*/!failed);
     return outcome.exitStatus;
 }
 

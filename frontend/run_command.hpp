@@ -13,6 +13,7 @@ struct RunOptions {
     bool traceExits = false;
     double timeoutSeconds = 0;
     bool quiet = false;
+    std::string kvmDevice = "/dev/kvm";
 };
 
 // Adds the `run` subcommand; `handler` receives the parsed options.

@@ -15,9 +15,9 @@ uint64_t peakRssBytes() {
     return 0;
 }
 
-void printSummary(std::FILE* out, hv::Vm& vm, const hv::RunOutcome& outcome, double runSeconds) {
+void printSummary(std::FILE* out, hv::Vm& vm, const hv::RunOutcome& outcome, double runSeconds, bool withOutcome) {
     const hv::ExitCounters c = vm.exits().counters();
-    fmt::print(out, "hvlab: {}\n", outcome.message);
+    if (withOutcome) fmt::print(out, "hvlab: {}\n", outcome.message);
     fmt::print(out, "hvlab: engine {}, ran {:.3f} s", vm.engine().description(), runSeconds);
     if (const uint64_t n = vm.engine().instructionsRetired()) fmt::print(out, ", {} instructions retired", n);
     fmt::print(out, "\n");

@@ -8,7 +8,7 @@
 
 namespace hvlab::frontend {
 
-void printSummary(std::FILE* out, hv::Vm& vm, const hv::RunOutcome& outcome, double runSeconds);
+void printSummary(std::FILE* out, hv::Vm& vm, const hv::RunOutcome& outcome, double runSeconds, bool withOutcome);
 
 // Peak resident set size of this process (VmHWM), in bytes.
 uint64_t peakRssBytes();

@@ -1,5 +1,7 @@
 #include "mmu/page_walker.hpp"
 
+#include <algorithm>
+
 namespace hvlab::mmu {
 
 const char* pagingModeName(PagingMode mode) {
@@ -34,11 +36,13 @@ void writeEntry(PhysicalMap& memory, uint64_t address, uint64_t value, unsigned 
     memory.write(address, &value, size);
 }
 
-uint32_t baseError(AccessKind access, bool nxe) {
+// `fetchBit`: whether I/D reports instruction fetches. Without SMEP (not modelled) that is
+// only with CR4.PAE = 1 (PAE or 4-level paging) and EFER.NXE = 1 (SDM 4.7).
+uint32_t baseError(AccessKind access, bool fetchBit) {
     uint32_t code = 0;
     if (access.write) code |= kPfWrite;
     if (access.user) code |= kPfUser;
-    if (access.execute && nxe) code |= kPfFetch;
+    if (access.execute && fetchBit) code |= kPfFetch;
     return code;
 }
 
@@ -56,9 +60,13 @@ WalkResult walk(PhysicalMap& memory, const PagingControls& c, uint64_t linear, A
 
     const bool legacy = c.mode == PagingMode::Legacy32;
     const unsigned entrySize = legacy ? 4 : 8;
+    const bool fetchBit = !legacy && c.nxe;
     const uint64_t physMask = ((1ull << c.maxPhysAddrBits) - 1) & ~0xfffull;
-    // Bits that must be zero in PAE and 4-level entries: MAXPHYADDR..51, and bit 63 without NXE.
-    const uint64_t reservedHigh = legacy ? 0 : ((1ull << 52) - 1) & ~((1ull << c.maxPhysAddrBits) - 1);
+    // Bits that must be zero in PAE and 4-level entries: MAXPHYADDR..51 with 4-level paging,
+    // MAXPHYADDR..62 with PAE paging (SDM 4.4.2, 4.5.4), and bit 63 without NXE.
+    const uint64_t reservedHigh = legacy ? 0
+                                  : ((1ull << (c.mode == PagingMode::Pae ? 63 : 52)) - 1) &
+                                        ~((1ull << c.maxPhysAddrBits) - 1);
     const uint64_t reservedNx = (!legacy && !c.nxe) ? kNx : 0;
 
     int level;
@@ -72,11 +80,11 @@ WalkResult walk(PhysicalMap& memory, const PagingControls& c, uint64_t linear, A
         const uint64_t pdpte = readEntry(memory, pdpteAddr, 8);
         r.steps[r.stepCount++] = {3, pdpteAddr, pdpte};
         if (!(pdpte & kPresent)) {
-            r.errorCode = baseError(access, c.nxe);
+            r.errorCode = baseError(access, fetchBit);
             return r;
         }
         if (pdpte & (0x1e6ull | reservedHigh | kNx)) {
-            r.errorCode = baseError(access, c.nxe) | kPfPresent | kPfReserved;
+            r.errorCode = baseError(access, fetchBit) | kPfPresent | kPfReserved;
             return r;
         }
         level = 2;
@@ -87,7 +95,7 @@ WalkResult walk(PhysicalMap& memory, const PagingControls& c, uint64_t linear, A
     }
 
     bool writable = true, user = true, nx = false;
-    uint64_t leafEntry = 0, leafAddress = 0;
+    uint64_t leafEntry = 0;
     uint64_t pageSize = 4096;
     for (;; --level) {
         const unsigned shift = legacy ? 12 + 10 * (level - 1) : 12 + 9 * (level - 1);
@@ -97,7 +105,7 @@ WalkResult walk(PhysicalMap& memory, const PagingControls& c, uint64_t linear, A
         r.steps[r.stepCount++] = {static_cast<uint8_t>(level), entryAddr, entry};
 
         if (!(entry & kPresent)) {
-            r.errorCode = baseError(access, c.nxe);
+            r.errorCode = baseError(access, fetchBit);
             return r;
         }
         const bool large = level > 1 && (entry & kPageSize) &&
@@ -107,25 +115,21 @@ WalkResult walk(PhysicalMap& memory, const PagingControls& c, uint64_t linear, A
             if (level == 4 && (entry & kPageSize)) reserved |= kPageSize;
             if (large) reserved |= ((1ull << shift) - 1) & ~0x1fffull;  // bits 13..shift-1 of a large page
         } else if (large) {
-            reserved |= 1ull << 21;  // 4 MiB PDE bit 21 is reserved (PSE-36 bits 13..20 allowed)
+            // 4 MiB PDE: bits 20:13 are physical bits 39:32 (PSE-36), so bits 21:(M-19) are
+            // reserved with M = min(MAXPHYADDR, 40) (SDM 4.3): bit 21 alone when M >= 40.
+            const uint64_t m = std::min<uint64_t>(c.maxPhysAddrBits, 40);
+            reserved |= ((1ull << 22) - 1) & ~((1ull << (m - 19)) - 1);
         }
         if (entry & reserved) {
-            r.errorCode = baseError(access, c.nxe) | kPfPresent | kPfReserved;
+            r.errorCode = baseError(access, fetchBit) | kPfPresent | kPfReserved;
             return r;
         }
         writable &= (entry & kWritable) != 0;
         user &= (entry & kUser) != 0;
         nx |= c.nxe && (entry & kNx);
 
-        if (setAccessedDirty && !(entry & kAccessed)) {
-            entry |= kAccessed;
-            writeEntry(memory, entryAddr, entry, entrySize);
-            r.steps[r.stepCount - 1].entry = entry;
-        }
-
         if (level == 1 || large) {
             leafEntry = entry;
-            leafAddress = entryAddr;
             pageSize = 1ull << shift;
             if (large && legacy) {
                 // 4 MiB page: bits 31:22 plus PSE-36 bits 13..20 as physical bits 32..39.
@@ -139,7 +143,7 @@ WalkResult walk(PhysicalMap& memory, const PagingControls& c, uint64_t linear, A
     }
 
     // Permission checks (SDM 4.6).
-    const uint32_t err = baseError(access, c.nxe) | kPfPresent;
+    const uint32_t err = baseError(access, fetchBit) | kPfPresent;
     if (access.user && !user) {
         r.errorCode = err;
         return r;
@@ -153,10 +157,20 @@ WalkResult walk(PhysicalMap& memory, const PagingControls& c, uint64_t linear, A
         return r;
     }
 
-    if (setAccessedDirty && access.write && !(leafEntry & kDirty)) {
-        leafEntry |= kDirty;
-        writeEntry(memory, leafAddress, leafEntry, entrySize);
-        r.steps[r.stepCount - 1].entry = leafEntry;
+    // The walk succeeded: set A on every level that has one (not the PAE PDPTEs) and D on the
+    // leaf for writes. A faulting walk leaves the tables untouched.
+    if (setAccessedDirty) {
+        const uint8_t first = c.mode == PagingMode::Pae ? 1 : 0;
+        for (uint8_t i = first; i < r.stepCount; ++i) {
+            WalkStep& step = r.steps[i];
+            uint64_t value = step.entry | kAccessed;
+            if (i == r.stepCount - 1 && access.write) value |= kDirty;
+            if (value != step.entry) {
+                writeEntry(memory, step.entryAddress, value, entrySize);
+                step.entry = value;
+            }
+        }
+        leafEntry = r.steps[r.stepCount - 1].entry;
     }
     r.ok = true;
     r.pageSize = pageSize;

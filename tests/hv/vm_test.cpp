@@ -1,0 +1,150 @@
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "hv/firmware_image.hpp"
+#include "hv/kvm_engine.hpp"
+#include "hv/vm.hpp"
+
+using namespace hvlab;
+
+namespace {
+
+hv::FirmwareImage loadTestImage(const char* name) {
+    return hv::loadFirmwareFile(std::string(HVLAB_FIRMWARE_DIR) + "/" + name + ".bin");
+}
+
+// A 4 KiB ROM whose reset vector is `jmp $`: runs forever.
+hv::FirmwareImage spinningRom() {
+    std::vector<uint8_t> rom(4096, 0xff);
+    rom[4096 - 16] = 0xeb;
+    rom[4096 - 15] = 0xfe;
+    return {"spin", rom};
+}
+
+}  // namespace
+
+TEST_CASE("firmware images are validated", "[hv][firmware]") {
+    std::vector<uint8_t> rom(4096, 0x90);
+    rom[4096 - 16] = 0xea;
+    CHECK_NOTHROW(hv::validateFirmware("ok", rom));
+    CHECK_THROWS_WITH(hv::validateFirmware("empty", {}), Catch::Contains("is empty"));
+    std::vector<uint8_t> odd(1000, 0);
+    CHECK_THROWS_WITH(hv::validateFirmware("odd", odd), Catch::Contains("multiple of 4 KiB"));
+    std::vector<uint8_t> elf(4096, 0);
+    elf[0] = 0x7f, elf[1] = 'E', elf[2] = 'L', elf[3] = 'F';
+    CHECK_THROWS_WITH(hv::validateFirmware("elf", elf), Catch::Contains("ELF"));
+    std::vector<uint8_t> zeros(4096, 0);
+    CHECK_THROWS_WITH(hv::validateFirmware("zeros", zeros), Catch::Contains("no jump at its reset vector"));
+    CHECK_THROWS_AS(hv::loadFirmwareFile("/nonexistent.bin"), hv::ImageError);
+}
+
+TEST_CASE("the VM maps RAM, the VGA hole and the firmware like a PC", "[hv][vm]") {
+    hv::VmConfig config;
+    config.memoryBytes = 16ull << 20;
+    config.firmware = loadTestImage("firstboot");
+    hv::Vm vm(std::move(config));
+    auto& map = vm.memory();
+    REQUIRE(map.find(0x0));
+    CHECK(map.find(0x0)->kind == mmu::RegionKind::Ram);
+    CHECK(map.find(0xa0000) == nullptr);  // VGA window: unmapped for now
+    REQUIRE(map.find(0xffff0));
+    CHECK(map.find(0xffff0)->kind == mmu::RegionKind::Rom);
+    REQUIRE(map.find(0xfffffff0));
+    CHECK(map.find(0xfffffff0)->kind == mmu::RegionKind::Rom);
+    CHECK(map.find((16ull << 20) - 1)->kind == mmu::RegionKind::Ram);
+    CHECK(map.find(16ull << 20) == nullptr);
+    // The alias below 1 MiB and the top of 4 GiB show the same bytes (the reset vector).
+    uint8_t low = 0, high = 0;
+    REQUIRE(map.read(0xffff0, &low, 1));
+    REQUIRE(map.read(0xfffffff0, &high, 1));
+    CHECK(low == 0xea);
+    CHECK(high == 0xea);
+    // ROM is read-only.
+    const uint8_t junk = 0;
+    CHECK_FALSE(map.write(0xffff0, &junk, 1));
+    CHECK(map.ramBytes() == (16ull << 20) - 0x20000 - 0x10000);
+}
+
+TEST_CASE("guest memory size is checked", "[hv][vm]") {
+    hv::VmConfig config;
+    config.firmware = loadTestImage("firstboot");
+    config.memoryBytes = 1ull << 20;
+    CHECK_THROWS_WITH(hv::Vm(config), Catch::Contains("between 2 MiB and 3 GiB"));
+    config.memoryBytes = 4ull << 30;
+    CHECK_THROWS_WITH(hv::Vm(config), Catch::Contains("between 2 MiB and 3 GiB"));
+}
+
+TEST_CASE("the VM runs the first guest on the interpreter and records its exits", "[hv][vm]") {
+    hv::VmConfig config;
+    config.firmware = loadTestImage("firstboot");
+    std::string serial;
+    config.serialOut = [&](uint8_t b) { serial.push_back(static_cast<char>(b)); };
+    size_t traced = 0;
+    config.onExit = [&](const hv::ExitRecord&) { ++traced; };
+    hv::Vm vm(std::move(config));
+    const hv::RunOutcome outcome = vm.run();
+    CHECK(outcome.kind == hv::StopKind::Halted);
+    CHECK(outcome.exitStatus == 0);
+    CHECK(serial.find("self-checks passed") != std::string::npos);
+    const auto c = vm.exits().counters();
+    CHECK(c.byVmm[static_cast<size_t>(cpu::ExitReason::PortIo)] > 100);
+    CHECK(c.byVmm[static_cast<size_t>(cpu::ExitReason::Hlt)] == 1);
+    CHECK(c.inEngine[static_cast<size_t>(cpu::ExitReason::Cpuid)] > 0);
+    CHECK(c.inEngine[static_cast<size_t>(cpu::ExitReason::MsrWrite)] == 1);  // EFER.LME
+    CHECK(traced == c.byVmm[static_cast<size_t>(cpu::ExitReason::PortIo)] + 1);
+    // The final state is 64-bit long mode with paging.
+    CHECK(vm.state().mode() == cpu::CpuMode::Long64);
+    CHECK(vm.state().pagingEnabled());
+    CHECK(vm.secondsToFirstEntry().has_value());
+}
+
+TEST_CASE("stop() from another thread ends a guest that never stops", "[hv][vm]") {
+    hv::VmConfig config;
+    config.firmware = spinningRom();
+    hv::Vm vm(std::move(config));
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        vm.stop(hv::exit_status::kTimeout, "test stop");
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    const hv::RunOutcome outcome = vm.run();
+    stopper.join();
+    CHECK(outcome.kind == hv::StopKind::Stopped);
+    CHECK(outcome.exitStatus == hv::exit_status::kTimeout);
+    CHECK(outcome.message.find("test stop") == 0);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+    CHECK(vm.engine().instructionsRetired() > 1000);
+}
+
+TEST_CASE("KVM availability is reported with a reason", "[hv][kvm]") {
+    std::string why;
+    CHECK_FALSE(hv::KvmEngine::available(&why, "/nonexistent/kvm"));
+    CHECK(why == "cannot open /nonexistent/kvm: No such file or directory");
+    hv::VmConfig config;
+    config.firmware = loadTestImage("firstboot");
+    config.engine = hv::EngineKind::Kvm;
+    config.kvmDevice = "/nonexistent/kvm";
+    CHECK_THROWS_AS(hv::Vm(config), hv::KvmUnavailable);
+}
+
+TEST_CASE("the VM runs the first guest on KVM like on the interpreter", "[hv][kvm]") {
+    std::string why;
+    if (!hv::KvmEngine::available(&why)) {
+        WARN("skipped: " << why);
+        return;
+    }
+    std::string outputs[2];
+    for (int k = 0; k < 2; ++k) {
+        hv::VmConfig config;
+        config.engine = k ? hv::EngineKind::Kvm : hv::EngineKind::Interpreter;
+        config.firmware = loadTestImage("firstboot");
+        config.serialOut = [&, k](uint8_t b) { outputs[k].push_back(static_cast<char>(b)); };
+        hv::Vm vm(std::move(config));
+        const auto outcome = vm.run();
+        CHECK(outcome.kind == hv::StopKind::Halted);
+        CHECK(vm.state().mode() == cpu::CpuMode::Long64);
+    }
+    CHECK(outputs[0] == outputs[1]);
+}
