@@ -11,24 +11,32 @@ namespace {
 uint64_t allOnes(unsigned size) { return size >= 8 ? ~0ull : ((1ull << (size * 8)) - 1); }
 }  // namespace
 
-IoBus::IoBus() : ports_(0x10000, nullptr) {}
-
 void IoBus::attach(uint16_t first, uint32_t count, PortDevice* device) {
     if (count == 0 || first + count > 0x10000)
         throw std::invalid_argument(fmt::format("port range {:#x}+{} is out of the 64K I/O space", first, count));
-    for (uint32_t p = first; p < first + count; ++p)
-        if (ports_[p])
-            throw std::invalid_argument(fmt::format("port {:#x} already belongs to {}", p, ports_[p]->name()));
-    std::fill(ports_.begin() + first, ports_.begin() + first + count, device);
+    for (const Range& r : ranges_)
+        if (first < r.first + r.count && r.first < first + count)
+            throw std::invalid_argument(fmt::format("port {:#x} already belongs to {}",
+                                                    std::max<uint32_t>(first, r.first), r.device->name()));
+    ranges_.push_back({first, count, device});
+    std::sort(ranges_.begin(), ranges_.end(), [](const Range& a, const Range& b) { return a.first < b.first; });
+}
+
+PortDevice* IoBus::deviceAt(uint16_t port) const {
+    auto it = std::upper_bound(ranges_.begin(), ranges_.end(), port,
+                               [](uint16_t p, const Range& r) { return p < r.first; });
+    if (it == ranges_.begin()) return nullptr;
+    --it;
+    return port - it->first < it->count ? it->device : nullptr;
 }
 
 uint32_t IoBus::read(uint16_t port, unsigned size) {
-    PortDevice* dev = ports_[port];
+    PortDevice* dev = deviceAt(port);
     return dev ? dev->ioRead(port, size) : static_cast<uint32_t>(allOnes(size));
 }
 
 void IoBus::write(uint16_t port, unsigned size, uint32_t value) {
-    if (PortDevice* dev = ports_[port]) dev->ioWrite(port, size, value);
+    if (PortDevice* dev = deviceAt(port)) dev->ioWrite(port, size, value);
 }
 
 void MmioBus::attach(uint64_t base, uint64_t size, MmioDevice* device) {

@@ -46,20 +46,26 @@ private:
     uint64_t transitions_ = 0;
 };
 
-// Port I/O routing: one slot per port, so a lookup is an array index.
+// Port I/O routing: a short sorted list of port ranges (a PC has a few dozen), searched
+// by bisection. Small on purpose: a 64K-entry table would cost 512 KiB of host memory.
 class IoBus {
 public:
-    IoBus();
+    struct Range {
+        uint32_t first;
+        uint32_t count;
+        PortDevice* device;
+    };
     // Claims [first, first + count). Throws std::invalid_argument if any port is taken.
     void attach(uint16_t first, uint32_t count, PortDevice* device);
-    PortDevice* deviceAt(uint16_t port) const { return ports_[port]; }
+    PortDevice* deviceAt(uint16_t port) const;
+    const std::vector<Range>& ranges() const { return ranges_; }
 
     // Unclaimed ports read as all-ones and ignore writes, like an ISA bus with no decoder.
     uint32_t read(uint16_t port, unsigned size);
     void write(uint16_t port, unsigned size, uint32_t value);
 
 private:
-    std::vector<PortDevice*> ports_;
+    std::vector<Range> ranges_;  // sorted by first port, non-overlapping
 };
 
 // MMIO routing: a short sorted list of ranges.

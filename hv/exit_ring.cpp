@@ -10,11 +10,13 @@ uint64_t ExitCounters::total() const {
     return n;
 }
 
-ExitRing::ExitRing(size_t capacity) : ring_(std::max<size_t>(capacity, 1)) {}
+// The ring grows to its capacity as exits arrive, so a short run touches little host memory.
+ExitRing::ExitRing(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) { ring_.reserve(capacity_); }
 
 const ExitRecord& ExitRing::record(uint64_t timeNs, uint32_t vcpu, const cpu::VmExit& exit, uint32_t costNs) {
     std::lock_guard lock(mutex_);
-    ExitRecord& r = ring_[next_ % ring_.size()];
+    if (ring_.size() < capacity_) ring_.emplace_back();
+    ExitRecord& r = ring_[next_ % capacity_];
     r.sequence = ++next_;
     r.timeNs = timeNs;
     r.vcpu = vcpu;
@@ -30,8 +32,8 @@ const ExitRecord& ExitRing::record(uint64_t timeNs, uint32_t vcpu, const cpu::Vm
 
 void ExitRing::setCost(uint64_t sequence, uint32_t costNs) {
     std::lock_guard lock(mutex_);
-    if (sequence == 0 || sequence > next_ || next_ - sequence >= ring_.size()) return;
-    ExitRecord& r = ring_[(sequence - 1) % ring_.size()];
+    if (sequence == 0 || sequence > next_ || next_ - sequence >= capacity_) return;
+    ExitRecord& r = ring_[(sequence - 1) % capacity_];
     r.costNs = costNs;
     const auto reason = static_cast<size_t>(r.exit.reason);
     if (reason < counters_.costNs.size()) counters_.costNs[reason] += costNs;
@@ -49,11 +51,11 @@ uint64_t ExitRing::recorded() const {
 
 std::vector<ExitRecord> ExitRing::latest(size_t count) const {
     std::lock_guard lock(mutex_);
-    const size_t have = static_cast<size_t>(std::min<uint64_t>(next_, ring_.size()));
+    const size_t have = static_cast<size_t>(std::min<uint64_t>(next_, capacity_));
     count = std::min(count, have);
     std::vector<ExitRecord> out;
     out.reserve(count);
-    for (uint64_t seq = next_ - count; seq < next_; ++seq) out.push_back(ring_[seq % ring_.size()]);
+    for (uint64_t seq = next_ - count; seq < next_; ++seq) out.push_back(ring_[seq % capacity_]);
     return out;
 }
 

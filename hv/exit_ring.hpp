@@ -38,10 +38,11 @@ public:
     // The newest `count` records, oldest first.
     std::vector<ExitRecord> latest(size_t count) const;
     uint64_t recorded() const;
-    size_t capacity() const { return ring_.size(); }
+    size_t capacity() const { return capacity_; }
 
 private:
     mutable std::mutex mutex_;
+    size_t capacity_;
     std::vector<ExitRecord> ring_;
     uint64_t next_ = 0;  // records written so far
     ExitCounters counters_;
