@@ -135,7 +135,8 @@ DecodeStatus decode(const uint8_t* bytes, size_t available, CodeSize codeSize, D
     } else {
         entry = &oneByteEntry(d.opcode);
     }
-    if (c.truncated) return DecodeStatus::Truncated;
+    // Running out of bytes past the 15-byte limit is #GP (too long), not a truncated fetch.
+    if (c.truncated) return c.pos > kMaxInsnLength ? DecodeStatus::TooLong : DecodeStatus::Truncated;
 
     uint16_t form = entry->form;
     if (code64 && (form & kInvalid64)) {
@@ -152,9 +153,11 @@ DecodeStatus decode(const uint8_t* bytes, size_t available, CodeSize codeSize, D
 
     if (form & kModrm) {
         const uint8_t modrm = static_cast<uint8_t>(c.take(1));
-        if (c.truncated) return DecodeStatus::Truncated;
+        if (c.truncated) return c.pos > kMaxInsnLength ? DecodeStatus::TooLong : DecodeStatus::Truncated;
         d.hasModrm = true;
         d.mod = modrm >> 6;
+        // MOV to/from CRn/DRn (0F 20-23) ignore the mod field: always register operands (SDM).
+        if (d.map == 1 && (d.opcode & 0xfc) == 0x20) d.mod = 3;
         d.reg = ((modrm >> 3) & 7) | ((d.rex & 4) ? 8 : 0);
         d.rm = (modrm & 7) | ((d.rex & 1) ? 8 : 0);
         if (form & kGroup) {

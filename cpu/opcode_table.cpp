@@ -209,7 +209,10 @@ Table buildTwoByte() {
     t[0xaf] = {imulRegRm, M, 0, "imul"};
     t[0xb0] = {nullptr, M | kByteOp, 0, "cmpxchg"};
     t[0xb1] = {nullptr, M, 0, "cmpxchg"};
+    t[0xb2] = {nullptr, M, 0, "lss"};
     t[0xb3] = {nullptr, M, 0, "btr"};
+    t[0xb4] = {nullptr, M, 0, "lfs"};
+    t[0xb5] = {nullptr, M, 0, "lgs"};
     t[0xb6] = {movzx, M, 0, "movzx"};
     t[0xb7] = {movzx, M, 0, "movzx"};
     t[0xb9] = {ud, M, 0, "ud1"};

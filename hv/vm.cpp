@@ -105,8 +105,11 @@ std::string Vm::lastExitsText(size_t count) const {
 
 RunOutcome Vm::run() {
     RunOutcome outcome;
-    if (!firstEntrySeconds_)
-        firstEntrySeconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - processStart()).count();
+    if (!firstEntrySeconds_) {
+        const auto now = std::chrono::steady_clock::now();
+        firstEntrySeconds_ = std::chrono::duration<double>(now - processStart()).count();
+        createToEntrySeconds_ = std::chrono::duration<double>(now - start_).count();
+    }
     for (;;) {
         if (stopRequested_.load()) {
             engine_->saveState(state_);

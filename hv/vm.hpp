@@ -85,8 +85,10 @@ public:
     cpu::CpuState& state() { return state_; }  // valid while not running
     const cpu::CpuidModel& cpuid() const { return cpuid_; }
 
-    // Startup figure: seconds from process start (or construction) to the first guest entry.
+    // Startup figures: seconds from main() (markProcessStart) and from the start of VM
+    // construction to the first guest entry.
     std::optional<double> secondsToFirstEntry() const { return firstEntrySeconds_; }
+    std::optional<double> vmCreateToFirstEntry() const { return createToEntrySeconds_; }
     static void markProcessStart();
 
 private:
@@ -112,6 +114,7 @@ private:
 
     std::chrono::steady_clock::time_point start_;
     std::optional<double> firstEntrySeconds_;
+    std::optional<double> createToEntrySeconds_;
     std::optional<uint32_t> debugExitValue_;
     std::atomic<bool> stopRequested_{false};
     int stopStatus_ = exit_status::kInterrupted;

@@ -148,3 +148,28 @@ TEST_CASE("the VM runs the first guest on KVM like on the interpreter", "[hv][kv
     }
     CHECK(outputs[0] == outputs[1]);
 }
+
+TEST_CASE("a KVM guest that never stops is kicked out of KVM_RUN by stop()", "[hv][kvm]") {
+    std::string why;
+    if (!hv::KvmEngine::available(&why)) {
+        WARN("skipped: " << why);
+        return;
+    }
+    hv::VmConfig config;
+    config.engine = hv::EngineKind::Kvm;
+    config.firmware = spinningRom();
+    hv::Vm vm(std::move(config));
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        vm.stop(hv::exit_status::kTimeout, "kick test");
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    const hv::RunOutcome outcome = vm.run();
+    stopper.join();
+    CHECK(outcome.kind == hv::StopKind::Stopped);
+    CHECK(outcome.exitStatus == hv::exit_status::kTimeout);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+    // The state came back from KVM: still in real mode at the spinning jump.
+    CHECK(vm.state().mode() == cpu::CpuMode::Real);
+    CHECK(vm.state().rip == 0xfff0);
+}
