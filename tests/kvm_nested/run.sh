@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# tests/kvm_nested/run.sh - run hvlab's KVM engine on a real /dev/kvm even on
+# machines without one, by way of scripts/kvm-in-qemu (a QEMU TCG guest whose
+# kernel gets /dev/kvm from QEMU's emulated AMD SVM).
+#
+# Usage: tests/kvm_nested/run.sh HVLAB_BINARY FIRMWARE_DIR [TEST_BINARY...]
+#
+# Checks (each prints a PASS or FAIL line):
+#   1. `hvlab run --engine kvm -q` (the bundled guest) in the QEMU guest prints
+#      byte-for-byte the same stdout, and exits with the same status, as
+#      `hvlab run --engine interp -q` on this host
+#   2. FIRMWARE_DIR/triple-fault.bin on KVM exits 6 with "triple fault" on stderr
+#   3. FIRMWARE_DIR/debug-exit.bin on KVM exits 85
+#   4. `hvlab run --engine kvm --trace-exits` shows the same set of exit reasons
+#      (the word before rip= in "exit N T ms REASON rip=...") as the interpreter
+#   5. each TEST_BINARY (a Catch2 suite) runs its "[kvm]" test cases in the QEMU
+#      guest (with FIRMWARE_DIR copied in at the same path) and passes
+# then a final line "N passed, M failed"; the status is non-zero on any FAIL.
+#
+# It skips (prints "kvm_nested: skipped: REASON", exit 0) when this machine
+# has /dev/kvm (the kvm integration tests run natively there), or when the
+# nested path can't work (no QEMU and no way to install it, or no kernel
+# downloadable); see `scripts/kvm-in-qemu --check`.
+#
+# Environment: KVM_NESTED_TIMEOUT (seconds per guest boot, default 300), and
+# whatever scripts/kvm-in-qemu reads (HVLAB_KVM_QEMU_CACHE, ...).
+
+set -euo pipefail
+
+if [ $# -lt 2 ]; then
+	echo "usage: $0 HVLAB_BINARY FIRMWARE_DIR [TEST_BINARY...]" >&2
+	exit 2
+fi
+HVLAB=$(realpath "$1")
+FIRMWARE=$(realpath "$2")
+shift 2
+TEST_BINARIES=("$@")
+KVM_IN_QEMU="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/kvm-in-qemu"
+TIMEOUT="${KVM_NESTED_TIMEOUT:-300}"
+
+skip() {
+	echo "kvm_nested: skipped: $*"
+	exit 0
+}
+
+if [ -e /dev/kvm ]; then
+	skip "/dev/kvm present here; the kvm integration tests run natively"
+fi
+for f in "$HVLAB" "$FIRMWARE/triple-fault.bin" "$FIRMWARE/debug-exit.bin"; do
+	[ -f "$f" ] || { echo "kvm_nested: error: missing $f" >&2; exit 2; }
+done
+
+# Can the nested path work here? --check boots nothing; its last line is
+# "kvm-in-qemu: check: FAIL: REASON" when it can't.
+if ! check_out=$("$KVM_IN_QEMU" --check 2>&1); then
+	skip "$(printf '%s\n' "$check_out" | sed -n 's/^kvm-in-qemu: check: FAIL: //p' | tail -n 1)"
+fi
+# Provision (install QEMU, download the kernel) up front, so that a download
+# that fails counts as "not possible here" rather than as a failed check.
+if ! prep_out=$("$KVM_IN_QEMU" --prepare 2>&1); then
+	printf '%s\n' "$prep_out" | sed 's/^/  /' >&2
+	skip "provisioning failed: $(printf '%s\n' "$prep_out" | sed -n 's/^kvm-in-qemu: error: //p' | tail -n 1)"
+fi
+# What was installed or downloaded, and which kernel the guest boots.
+printf '%s\n' "$prep_out"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kvm_nested.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+PASSED=0
+FAILED=0
+pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
+fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
+
+# nested NAME [kvm-in-qemu options --] HVLAB-ARGS...: run hvlab in the QEMU
+# guest; stdout to $WORK/NAME.out, stderr to $WORK/NAME.err, status to $RC.
+nested() {
+	local name=$1
+	shift
+	RC=0
+	"$KVM_IN_QEMU" -t "$TIMEOUT" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || RC=$?
+}
+# host NAME HVLAB-ARGS...: the same, for hvlab on this host.
+host() {
+	local name=$1
+	shift
+	HRC=0
+	"$HVLAB" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || HRC=$?
+}
+# show FILE: indent FILE's last lines under a FAIL line.
+show() { tail -n "${2:-15}" "$1" | sed 's/^/    /'; }
+
+# The exit reasons in a --trace-exits log, sorted and deduplicated, on one line.
+exit_reasons() {
+	sed -n -E 's/^exit +[0-9]+ +[0-9.]+ +ms +([^ ]+) +rip=.*/\1/p' "$1" | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+# 1. bundled guest: same stdout and status as the interpreter
+host interp run --engine interp -q
+nested kvm -- "$HVLAB" run --engine kvm -q
+if [ "$RC" = "$HRC" ] && cmp -s "$WORK/interp.out" "$WORK/kvm.out"; then
+	pass "bundled guest on KVM: stdout identical to the interpreter's ($(wc -c <"$WORK/kvm.out") bytes), status $RC"
+else
+	fail "bundled guest on KVM: status $RC (interpreter $HRC), stdout differs:"
+	diff -u "$WORK/interp.out" "$WORK/kvm.out" | head -n 30 | sed 's/^/    /' || true
+	show "$WORK/kvm.err"
+fi
+
+# 2. triple fault: status 6, "triple fault" on stderr
+nested triple -f "$FIRMWARE/triple-fault.bin" -- "$HVLAB" run --engine kvm -q "$FIRMWARE/triple-fault.bin"
+if [ "$RC" = 6 ] && grep -q "triple fault" "$WORK/triple.err"; then
+	pass "triple-fault.bin on KVM: status 6, stderr: $(grep -m 1 "triple fault" "$WORK/triple.err")"
+else
+	fail "triple-fault.bin on KVM: status $RC (want 6), stderr:"
+	show "$WORK/triple.err"
+fi
+
+# 3. debug-exit: status 85
+nested debugexit -f "$FIRMWARE/debug-exit.bin" -- "$HVLAB" run --engine kvm -q "$FIRMWARE/debug-exit.bin"
+if [ "$RC" = 85 ]; then
+	pass "debug-exit.bin on KVM: status 85"
+else
+	fail "debug-exit.bin on KVM: status $RC (want 85), stderr:"
+	show "$WORK/debugexit.err"
+fi
+
+# 4. the same set of exit reasons as the interpreter
+host trace_interp run --engine interp --trace-exits
+nested trace_kvm -- "$HVLAB" run --engine kvm --trace-exits
+want=$(exit_reasons "$WORK/trace_interp.err")
+got=$(exit_reasons "$WORK/trace_kvm.err")
+if [ "$RC" = "$HRC" ] && [ -n "$got" ] && [ "$got" = "$want" ]; then
+	pass "--trace-exits on KVM: exit reasons {$got} as the interpreter's," \
+		"$(grep -c '^exit ' "$WORK/trace_kvm.err") exits (interpreter $(grep -c '^exit ' "$WORK/trace_interp.err"))"
+else
+	fail "--trace-exits on KVM: status $RC (interpreter $HRC), exit reasons {$got}, interpreter's {$want}"
+	show "$WORK/trace_kvm.err"
+fi
+
+# 5. the Catch2 suites' [kvm] test cases, run natively on the nested /dev/kvm
+for t in "${TEST_BINARIES[@]}"; do
+	name=$(basename "$t")
+	nested "unit_$name" -f "$FIRMWARE" -f "$HVLAB" -- "$(realpath "$t")" "[kvm]" --reporter compact
+	if [ "$RC" = 0 ] && ! grep -q "warning: 'skipped" "$WORK/unit_$name.out"; then
+		pass "$name [kvm] on KVM: $(grep -E "[Pp]assed" "$WORK/unit_$name.out" | tail -n 1)"
+	else
+		fail "$name [kvm] on KVM: status $RC"
+		show "$WORK/unit_$name.out" 30
+		show "$WORK/unit_$name.err"
+	fi
+done
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
