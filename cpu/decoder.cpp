@@ -108,10 +108,11 @@ DecodeStatus decode(const uint8_t* bytes, size_t available, CodeSize codeSize, D
                 case 0x67: addrSizePrefix = true; break;
                 case 0xf0: d.lock = true; break;
                 case 0xf2: case 0xf3: d.rep = b; break;
-                case 0x26: d.segOverride = ES; break;
-                case 0x2e: d.segOverride = CS; break;
-                case 0x36: d.segOverride = SS; break;
-                case 0x3e: d.segOverride = DS; break;
+                // In 64-bit mode the ES, CS, SS and DS overrides are ignored (SDM vol. 1, 3.3.7.1).
+                case 0x26: if (!code64) d.segOverride = ES; break;
+                case 0x2e: if (!code64) d.segOverride = CS; break;
+                case 0x36: if (!code64) d.segOverride = SS; break;
+                case 0x3e: if (!code64) d.segOverride = DS; break;
                 case 0x64: d.segOverride = FS; break;
                 case 0x65: d.segOverride = GS; break;
                 default: break;

@@ -153,7 +153,9 @@ void Interpreter::deliverProtected(uint8_t vector, EventKind kind, uint32_t erro
 
 void Interpreter::deliverLong(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode) {
     const uint32_t ext = kind == EventKind::SoftwareInterrupt ? 0 : 1;
-    const uint32_t idtError = vector * 16u + 2 + ext;
+    // The error code holds the gate's index (the vector) in bits 15:3, as in protected mode,
+    // even though 64-bit gates are 16 bytes long (SDM vol. 3, 6.13).
+    const uint32_t idtError = vector * 8u + 2 + ext;
     if (vector * 16u + 15 > s.idtr.limit) fault(kGP, idtError);
     const uint64_t lo = readLinear(s.idtr.base + vector * 16u, 8, AccessType::Read, true);
     const uint64_t hi = readLinear(s.idtr.base + vector * 16u + 8, 8, AccessType::Read, true);

@@ -144,9 +144,10 @@ void popf(Interpreter& cpu, const DecodedInsn& i) {
     s.setRflags((old & ~mask) | (v & mask));
 }
 
-void lahf(Interpreter& cpu, const DecodedInsn& i) {
-    const uint64_t f = cpu.s.rflags() & 0xd5;
-    cpu.writeReg(i, 4, 1, f | 2);  // AH (no REX: register 4 is AH)
+void lahf(Interpreter& cpu, const DecodedInsn&) {
+    // The destination is always AH, even with a REX prefix (which would make register 4 SPL).
+    const uint64_t f = (cpu.s.rflags() & 0xd5) | 2;
+    cpu.s.gpr[RAX] = (cpu.s.gpr[RAX] & ~0xff00ull) | (f << 8);
 }
 
 void sahf(Interpreter& cpu, const DecodedInsn&) {

@@ -96,8 +96,8 @@ void ins(Interpreter& cpu, const DecodedInsn& i) {
     const uint16_t port = static_cast<uint16_t>(cpu.s.gpr[RDX]);
     const unsigned size = i.opSize == 8 ? 4 : i.opSize;
     cpu.checkIoPermission(port, size);
-    // Probe the destination first so a fault comes before the port is read.
-    (void)cpu.linearAddress(ES, r.get(RDI), size, AccessType::Write);
+    // Probe the destination first (segmentation and paging) so a fault comes before the port is read.
+    cpu.probeWrite(cpu.linearAddress(ES, r.get(RDI), size, AccessType::Write), size);
     uint32_t value;
     cpu.portInput(port, size, value);  // leaves with an exit unless the VMM already answered
     cpu.writeMem(ES, r.get(RDI), size, value);

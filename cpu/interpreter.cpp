@@ -114,7 +114,10 @@ void Interpreter::fetchAndDecode(DecodedInsn& insn) {
     }
 
     switch (decode(bytes, available, codeSize_, insn)) {
-        case DecodeStatus::Ok: return;
+        case DecodeStatus::Ok:
+            // Every byte of the instruction must lie within the code segment (SDM vol. 3, 5.3).
+            if (codeSize_ != CodeSize::Bits64 && s.rip + insn.length - 1 > cs.limit) fault(kGP, 0);
+            return;
         case DecodeStatus::TooLong: fault(kGP, 0);
         case DecodeStatus::Truncated:
         case DecodeStatus::InvalidOpcode: fault(kUD);
@@ -247,6 +250,12 @@ void Interpreter::writeLinear(uint64_t linear, unsigned size, uint64_t value, bo
         return;
     }
     mmioWrite(phys, size, value);
+}
+
+void Interpreter::probeWrite(uint64_t linear, unsigned size) {
+    uint64_t phys;
+    translate(linear, AccessType::Write, false, phys);
+    if (((linear & 0xfff) + size) > 4096) translate((linear | 0xfff) + 1, AccessType::Write, false, phys);
 }
 
 uint64_t Interpreter::mmioRead(uint64_t gpa, unsigned size) {

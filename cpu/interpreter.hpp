@@ -103,6 +103,8 @@ public:
     uint64_t linearAddress(unsigned seg, uint64_t offset, unsigned size, AccessType access);
     uint64_t readLinear(uint64_t linear, unsigned size, AccessType access, bool supervisor = false);
     void writeLinear(uint64_t linear, unsigned size, uint64_t value, bool supervisor = false);
+    // Checks that a write of `size` bytes at `linear` would not fault (paging), writing nothing.
+    void probeWrite(uint64_t linear, unsigned size);
 
     // Stack, in the current stack size (SS.B, or 64-bit).
     void push(uint64_t value, unsigned size);

@@ -109,6 +109,21 @@ TEST_CASE("decoder: segment override prefixes select the memory operand's segmen
     CHECK(ok({0x26, 0x64, 0x8b, 0x00}).segment == FS);
 }
 
+TEST_CASE("decoder: 64-bit code ignores ES/CS/SS/DS overrides but keeps FS/GS", "[decoder]") {
+    for (uint8_t prefix : {0x26, 0x2e, 0x36, 0x3e}) {
+        INFO("prefix " << std::hex << int(prefix));
+        DecodedInsn d = ok({prefix, 0x8b, 0x00}, B64);  // mov eax, [rax]
+        CHECK(d.segOverride == kNone);
+        CHECK(d.segment == DS);
+        CHECK(d.length == 3);
+        d = ok({prefix, 0x8b, 0x45, 0x00}, B64);  // [rbp]: the default SS stays
+        CHECK(d.segment == SS);
+    }
+    CHECK(ok({0x64, 0x8b, 0x00}, B64).segment == FS);
+    CHECK(ok({0x65, 0x8b, 0x45, 0x00}, B64).segment == GS);
+    CHECK(ok({0x64, 0x3e, 0x8b, 0x00}, B64).segment == FS);  // the ignored DS does not cancel FS
+}
+
 TEST_CASE("decoder: LOCK and REP prefixes; F2/F3 last one wins", "[decoder]") {
     DecodedInsn d = ok({0xf0, 0x01, 0x18});  // lock add [eax], ebx
     CHECK(d.lock);

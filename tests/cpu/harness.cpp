@@ -1,6 +1,8 @@
 #include "tests/cpu/harness.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -58,7 +60,7 @@ uint64_t descriptor(uint16_t selector) { return kGdtEntries[selector >> 3]; }
 
 }  // namespace
 
-Machine::Machine(Mode mode, uint16_t realCs) : mode_(mode) {
+Machine::Machine(Mode mode, uint16_t realCs) {
     map.addRam(0, kRamSize, host.data());
     cpu.setInEngineObserver(&inEngine);
     switch (mode) {
@@ -99,7 +101,7 @@ void Machine::writeStubs(unsigned codeBits) {
         if (codeBits == 16)
             stub = {0x2e, 0xc6, 0x06, lo, hi, static_cast<uint8_t>(v), 0xf4};  // mov byte [cs:rec], v; hlt
         else if (codeBits == 32)
-            stub = {0xc6, 0x05, lo, hi, 0, 0, static_cast<uint8_t>(v), 0xf4};  // mov byte [rec], v; hlt
+            stub = {0x36, 0xc6, 0x05, lo, hi, 0, 0, static_cast<uint8_t>(v), 0xf4};  // mov byte [ss:rec], v; hlt
         else
             stub = {0xc6, 0x04, 0x25, lo, hi, 0, 0, static_cast<uint8_t>(v), 0xf4};  // mov byte [abs rec], v
         writeBytes(handlerAddress(static_cast<uint8_t>(v)), stub);
@@ -108,7 +110,6 @@ void Machine::writeStubs(unsigned codeBits) {
 
 void Machine::setReal(uint16_t cs) {
     if (static_cast<uint64_t>(cs) * 16 > kCode) throw std::invalid_argument("real-mode CS must be at or below kCode");
-    mode_ = Mode::Real;
     commonReset();
     for (Segment& sg : s.seg) sg = Segment{0, 0, 0xffff, 0x93};
     s.seg[CS] = Segment{cs, static_cast<uint64_t>(cs) << 4, 0xffff, 0x9b};
@@ -124,7 +125,6 @@ void Machine::setReal(uint16_t cs) {
 }
 
 void Machine::setProtected(bool paging) {
-    mode_ = paging ? Mode::ProtectedPaging : Mode::Protected;
     commonReset();
     s.seg[CS] = segmentFromDescriptor(kCode32, descriptor(kCode32));
     for (unsigned sg : {ES, SS, DS, FS, GS}) s.seg[sg] = segmentFromDescriptor(kData32, descriptor(kData32));
@@ -146,7 +146,6 @@ void Machine::setProtected(bool paging) {
 }
 
 void Machine::setLong() {
-    mode_ = Mode::Long;
     commonReset();
     s.seg[CS] = segmentFromDescriptor(kCode64, descriptor(kCode64));
     for (unsigned sg : {ES, SS, DS, FS, GS}) s.seg[sg] = segmentFromDescriptor(kData32, descriptor(kData32));
@@ -208,14 +207,63 @@ void Machine::unmap(uint64_t linear) {
     cpu.stateLoaded();  // drops the TLB
 }
 
+namespace {
+
+constexpr uint64_t kMaxProgram = Machine::kData - Machine::kCode;
+
+std::string defines() {
+    return fmt::format("%define DATA {:#x}\n%define DATA2 {:#x}\n", Machine::kData, Machine::kData2);
+}
+
+// Assembled programs by (code size, origin, source).
+std::map<std::string, std::vector<uint8_t>>& programCache() {
+    static std::map<std::string, std::vector<uint8_t>> cache;
+    return cache;
+}
+
+std::string cacheKey(unsigned bits, uint64_t ip, const std::string& source) {
+    return fmt::format("{}:{:#x}:{}", bits, ip, source);
+}
+
+}  // namespace
+
+void preassemble(unsigned bits, const std::vector<std::string>& sources) {
+    // One nasm source with a fixed-size section per program, each placed at kCode.
+    std::string batch = defines();
+    for (size_t k = 0; k < sources.size(); ++k)
+        batch += fmt::format("section p{0} start={1:#x} vstart={2:#x}\nbits {3}\n__program{0}:\n{4}\nhlt\n", k,
+                             k * kMaxProgram, Machine::kCode, bits, sources[k]);
+    std::vector<uint8_t> image;
+    try {
+        image = assemble(batch);
+    } catch (const std::exception&) {
+        return;  // a program does not fit or clashes with another: they assemble one by one later
+    }
+    for (size_t k = 0; k < sources.size(); ++k) {
+        const size_t begin = k * kMaxProgram;
+        if (begin >= image.size()) break;
+        const size_t end = std::min<size_t>(image.size(), begin + kMaxProgram);
+        programCache()[cacheKey(bits, Machine::kCode, sources[k])] =
+            std::vector<uint8_t>(image.begin() + static_cast<std::ptrdiff_t>(begin),
+                                 image.begin() + static_cast<std::ptrdiff_t>(end));
+    }
+}
+
 void Machine::load(const std::vector<uint8_t>& bytes, uint64_t address) { writeBytes(address, bytes); }
 
 void Machine::loadAsm(const std::string& source) {
     const uint64_t ip = kCode - s.seg[CS].base;
     s.rip = ip;
     cpu.stateLoaded();
-    const std::string program = fmt::format("bits {}\norg {:#x}\n{}\nhlt\n", bits(), ip, source);
-    load(assemble(program), kCode);
+    const auto cached = programCache().find(cacheKey(bits(), ip, source));
+    if (cached != programCache().end()) {
+        load(cached->second, kCode);
+        return;
+    }
+    const std::string program = fmt::format("bits {}\norg {:#x}\n{}{}\nhlt\n", bits(), ip, defines(), source);
+    const std::vector<uint8_t> code = assemble(program);
+    if (code.size() > kMaxProgram) throw std::length_error("test program does not fit below kData");
+    load(code, kCode);
 }
 
 cpu::VmExit Machine::resume(uint64_t budget) {
@@ -233,6 +281,47 @@ cpu::VmExit Machine::resume(uint64_t budget) {
         ports.push_back(e.io);
     }
     return VmExit{};
+}
+
+namespace {
+constexpr unsigned kSnapshotSlot = 48;
+}
+
+std::string Machine::snapshotProgram(unsigned b, const std::vector<std::string>& snippets) {
+    constexpr unsigned kSlot = kSnapshotSlot;
+    if (kSnapshots + snippets.size() * kSlot > 0x10000) throw std::invalid_argument("too many snippets");
+    // 16- and 32-bit code store the E.. registers; 64-bit code the full ones.
+    const char* r[4] = {"eax", "ebx", "ecx", "edx"};
+    const char* r64[4] = {"rax", "rbx", "rcx", "rdx"};
+    std::string program;
+    for (size_t k = 0; k < snippets.size(); ++k) {
+        const uint64_t slot = kSnapshots + k * kSlot;
+        program += snippets[k] + "\n";
+        program += b == 16 ? "pushf\n" : b == 32 ? "pushfd\n" : "pushfq\n";
+        for (unsigned n = 0; n < 4; ++n) program += fmt::format("mov [{:#x}], {}\n", slot + 8 * n, b == 64 ? r64[n] : r[n]);
+        program += fmt::format("pop {} [{:#x}]\n", b == 16 ? "word" : b == 32 ? "dword" : "qword", slot + 32);
+        if (b == 64) {
+            program += fmt::format("push rsi\nmov rsi, [{:#x}]\nmov [{:#x}], rsi\npop rsi\n", kData, slot + 40);
+        } else {
+            program += fmt::format("push esi\nmov esi, [{:#x}]\nmov [{:#x}], esi\n", kData, slot + 40);
+            program += fmt::format("mov esi, [{:#x}]\nmov [{:#x}], esi\npop esi\n", kData + 4, slot + 44);
+        }
+    }
+    return program;
+}
+
+std::vector<Snapshot> Machine::snapshots(const std::vector<std::string>& snippets) {
+    constexpr unsigned kSlot = kSnapshotSlot;
+    const std::string program = snapshotProgram(bits(), snippets);
+    for (size_t k = 0; k < snippets.size() * kSlot; k += 8) write(kSnapshots + k, 8, 0);
+    run(program);
+    std::vector<Snapshot> out(snippets.size());
+    for (size_t k = 0; k < snippets.size(); ++k) {
+        const uint64_t slot = kSnapshots + k * kSlot;
+        out[k] = {read(slot, 8), read(slot + 8, 8), read(slot + 16, 8), read(slot + 24, 8), read(slot + 32, 8),
+                  read(slot + 40, 8)};
+    }
+    return out;
 }
 
 cpu::VmExit Machine::runExit(const std::string& source) {

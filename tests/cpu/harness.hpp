@@ -5,7 +5,8 @@
 // Guest-physical layout (identity mapped in every mode):
 //   0x0000 IVT          0x0600 vector record (byte)   0x1000 GDT   0x2000 IDT   0x3000 TSS
 //   0x6800 ring-0 stack top for privilege changes       0x7000 stack top (grows down)
-//   0x7000 exception stubs, 16 bytes per vector: "record the vector; hlt"
+//   0x7000 exception stubs, 16 bytes per vector: "record the vector; hlt" (through CS in real
+//          mode and SS in protected mode, so a bad DS does not break them)
 //   0x8000 code         0xC000 data                   0x10000 page tables   0x20000 more data
 #pragma once
 
@@ -38,6 +39,12 @@ constexpr Flags NONE{0}, CF{cpu::rflag::CF}, PF{cpu::rflag::PF}, AF{cpu::rflag::
 
 enum class Mode { Real, Protected, ProtectedPaging, Long };
 
+// Registers, flags and memory captured after one snippet of a batch (see Machine::snapshots).
+struct Snapshot {
+    uint64_t rax, rbx, rcx, rdx, rflags, mem;  // mem: the 8 bytes at Machine::kData
+    Flags arith() const { return {rflags & cpu::rflag::ARITH}; }
+};
+
 struct InEngineRecorder final : cpu::InEngineExitObserver {
     std::vector<cpu::VmExit> exits;
     void onInEngineExit(const cpu::VmExit& exit) override { exits.push_back(exit); }
@@ -48,7 +55,7 @@ public:
     static constexpr uint64_t kRamSize = 4ull << 20;
     static constexpr uint64_t kVectorRecord = 0x600, kGdt = 0x1000, kIdt = 0x2000, kTss = 0x3000;
     static constexpr uint64_t kRing0StackTop = 0x6800, kStackTop = 0x7000, kHandlers = 0x7000;
-    static constexpr uint64_t kCode = 0x8000, kData = 0xC000, kData2 = 0x20000;
+    static constexpr uint64_t kCode = 0x8000, kData = 0xC000, kSnapshots = 0xD000, kData2 = 0x20000;
     static constexpr uint64_t kPd32 = 0x10000, kPt32 = 0x11000;                        // 32-bit paging
     static constexpr uint64_t kPml4 = 0x12000, kPdpt = 0x13000, kPd64 = 0x14000, kPt64 = 0x15000;  // 4-level
 
@@ -69,12 +76,19 @@ public:
     void enterUser();
 
     // Code: assembled with "bits N" for the current mode and "org" at kCode, then "hlt".
+    // The macros DATA and DATA2 name kData and kData2.
     void loadAsm(const std::string& source);
     void load(const std::vector<uint8_t>& bytes, uint64_t address);
     // Loads and runs `source` to its HLT; the check fails on any other exit.
     void run(const std::string& source);
     // Loads and runs `source` and returns the first exit that is not port I/O.
     cpu::VmExit runExit(const std::string& source);
+    // Runs the snippets one after another in one program and captures, after each, RAX, RBX,
+    // RCX, RDX (only their low 32 bits in 16- and 32-bit code), the flags and the qword at
+    // kData. State carries over from one snippet to the next.
+    std::vector<Snapshot> snapshots(const std::vector<std::string>& snippets);
+    // The program snapshots() runs, for preassemble().
+    static std::string snapshotProgram(unsigned bits, const std::vector<std::string>& snippets);
     // Runs from the current state until an exit other than port I/O (or the budget runs out).
     cpu::VmExit resume(uint64_t budget = 2'000'000);
 
@@ -82,7 +96,7 @@ public:
     uint64_t& reg(cpu::Gpr r) { return s.gpr[r]; }
     uint64_t rflags() const { return s.rflags(); }
     Flags arith() const { return {s.rflags() & cpu::rflag::ARITH}; }
-    unsigned bits() const;  // 16, 32 or 64: code size of the mode set up
+    unsigned bits() const;  // 16, 32 or 64: the current code size
 
     // Physical memory.
     uint64_t read(uint64_t address, unsigned size) const;
@@ -96,7 +110,7 @@ public:
     // IDT/IVT entries.
     void setGate(uint8_t vector, uint64_t handler, uint8_t typeAttr);  // protected/long IDT gate
     void setIvt(uint8_t vector, uint16_t segment, uint16_t offset);
-    uint64_t handlerAddress(uint8_t vector) const { return kHandlers + vector * 16u; }
+    static uint64_t handlerAddress(uint8_t vector) { return kHandlers + vector * 16u; }
 
     // Paging: clears the page-table entry for `linear` (below 2 MiB in long mode).
     void unmap(uint64_t linear);
@@ -116,8 +130,25 @@ private:
     void writeGdt();
     void writeStubs(unsigned codeBits);
     void commonReset();
-    Mode mode_ = Mode::Protected;
 };
+
+// Assembles many programs with one nasm run (nasm's start-up dominates the suite's time) and
+// caches them, so later loadAsm/run/snapshots calls with the same source and code size skip
+// nasm. `bits` is the code size they will be loaded for (the origin is kCode).
+void preassemble(unsigned bits, const std::vector<std::string>& sources);
+// The code size a Machine of `mode` starts in (16, 32 or 64).
+constexpr unsigned modeBits(Mode mode) { return mode == Mode::Real ? 16 : mode == Mode::Long ? 64 : 32; }
+inline void preassemble(Mode mode, const std::vector<std::string>& sources) { preassemble(modeBits(mode), sources); }
+// Preassembles `code` of each case (anything with `mode` and `code` members), one nasm run per code size.
+template <typename Cases>
+void preassembleCases(const Cases& cases) {
+    for (unsigned bits : {16u, 32u, 64u}) {
+        std::vector<std::string> sources;
+        for (const auto& c : cases)
+            if (modeBits(c.mode) == bits) sources.push_back(c.code);
+        if (!sources.empty()) preassemble(bits, sources);
+    }
+}
 
 // The segment-cache value a descriptor loads (base, expanded limit, access rights).
 cpu::Segment segmentFromDescriptor(uint16_t selector, uint64_t descriptor);
