@@ -32,14 +32,15 @@ CpuidModel CpuidModel::hvlabDefault() {
     // Leaf 0: highest basic leaf, vendor in EBX, EDX, ECX.
     l.push_back({0, 0, false, 1, chars4(vendor), chars4(vendor + 8), chars4(vendor + 4)});
     // Leaf 1: family 6 model 15 stepping 1; one logical CPU, 64-byte CLFLUSH lines.
-    l.push_back({1, 0, false, 0x000006f1, 0x00010800, ECX_HYPERVISOR, EDX_PSE | EDX_TSC | EDX_MSR | EDX_PAE});
+    l.push_back({1, 0, false, 0x000006f1, 0x00010800, ECX_HYPERVISOR,
+                 EDX_PSE | EDX_TSC | EDX_MSR | EDX_PAE | EDX_PGE | EDX_CMOV});
     // Hypervisor leaves: the signature names hvlab.
     const char* hv = kHypervisorSignature;
     l.push_back({0x40000000, 0, false, 0x40000001, chars4(hv), chars4(hv + 4), chars4(hv + 8)});
     l.push_back({0x40000001, 0, false, 0, 0, 0, 0});
     // Extended leaves: long mode and NX, the brand string, 40-bit physical / 48-bit linear.
     l.push_back({0x80000000, 0, false, 0x80000008, 0, 0, 0});
-    l.push_back({0x80000001, 0, false, 0, 0, 0, EXT_EDX_NX | EXT_EDX_LM});
+    l.push_back({0x80000001, 0, false, 0, 0, EXT_ECX_LAHF_LM, EXT_EDX_NX | EXT_EDX_RDTSCP | EXT_EDX_LM});
     addBrandString(l, "hvlab virtual CPU");
     l.push_back({0x80000008, 0, false, 0x00003028, 0, 0, 0});
     return m;
@@ -84,5 +85,23 @@ void CpuidModel::restrictFeatures(const std::vector<CpuidLeaf>& supported) {
 }
 
 uint32_t CpuidModel::signature() const { return query(1, 0).eax; }
+
+uint64_t CpuidModel::allowedCr4() const {
+    using namespace cpuid_bits;
+    constexpr uint64_t VME = 1u << 0, PVI = 1u << 1, TSD = 1u << 2, DE = 1u << 3, PSE = 1u << 4, PAE = 1u << 5,
+                       MCE = 1u << 6, PGE = 1u << 7, PCE = 1u << 8;
+    const uint32_t edx = query(1, 0).edx;
+    uint64_t allowed = PCE;  // RDPMC at CPL > 0: always allowed
+    if (edx & EDX_VME) allowed |= VME | PVI;
+    if (edx & EDX_TSC) allowed |= TSD;
+    if (edx & EDX_DE) allowed |= DE;
+    if (edx & EDX_PSE) allowed |= PSE;
+    if (edx & EDX_PAE) allowed |= PAE;
+    if (edx & (1u << 7)) allowed |= MCE;  // MCE
+    if (edx & EDX_PGE) allowed |= PGE;
+    if (edx & (1u << 24)) allowed |= 1u << 9;   // FXSR -> OSFXSR
+    if (edx & (1u << 25)) allowed |= 1u << 10;  // SSE -> OSXMMEXCPT
+    return allowed;
+}
 
 }  // namespace hvlab::cpu

@@ -25,7 +25,8 @@ constexpr uint32_t EDX_FPU = 1u << 0, EDX_VME = 1u << 1, EDX_DE = 1u << 2, EDX_P
                    EDX_MSR = 1u << 5, EDX_PAE = 1u << 6, EDX_CX8 = 1u << 8, EDX_APIC = 1u << 9, EDX_SEP = 1u << 11,
                    EDX_PGE = 1u << 13, EDX_CMOV = 1u << 15;
 constexpr uint32_t ECX_HYPERVISOR = 1u << 31;
-constexpr uint32_t EXT_EDX_SYSCALL = 1u << 11, EXT_EDX_NX = 1u << 20, EXT_EDX_LM = 1u << 29;
+constexpr uint32_t EXT_EDX_SYSCALL = 1u << 11, EXT_EDX_NX = 1u << 20, EXT_EDX_RDTSCP = 1u << 27, EXT_EDX_LM = 1u << 29;
+constexpr uint32_t EXT_ECX_LAHF_LM = 1u << 0;
 }  // namespace cpuid_bits
 
 class CpuidModel {
@@ -42,6 +43,11 @@ public:
 
     // The processor signature (CPUID.1:EAX), also the value of EDX after RESET.
     uint32_t signature() const;
+    bool hasEdx1(uint32_t bit) const { return query(1, 0).edx & bit; }
+    bool hasExtEdx(uint32_t bit) const { return query(0x80000001, 0).edx & bit; }
+    bool hasExtEcx(uint32_t bit) const { return query(0x80000001, 0).ecx & bit; }
+    // The CR4 bits a guest may set on this CPU (the rest are reserved: #GP), as KVM derives them.
+    uint64_t allowedCr4() const;
 
     static constexpr const char* kHypervisorSignature = "hvlabhvlabhv";
 

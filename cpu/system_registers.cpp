@@ -46,9 +46,7 @@ void Interpreter::writeCr(unsigned cr, uint64_t value) {
             return;
         }
         case 4: {
-            constexpr uint64_t supported = cr4::VME | cr4::PVI | cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::MCE |
-                                           cr4::PGE | cr4::PCE | cr4::OSFXSR | cr4::OSXMMEXCPT | cr4::FSGSBASE;
-            if (value & ~supported) fault(kGP, 0);
+            if (value & ~cpuid_.allowedCr4()) fault(kGP, 0);  // bits of features this CPU lacks are reserved
             if (s.longModeActive() && !(value & cr4::PAE)) fault(kGP, 0);
             const uint64_t changed = s.cr4 ^ value;
             s.cr4 = value;

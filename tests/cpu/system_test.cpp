@@ -182,7 +182,10 @@ TEST_CASE("system: CPUID answers from the model", "[system][cpuid]") {
     CHECK(r[0].rbx >> 32 == 0);  // 32-bit results zero-extend
     CHECK(r[1].rax == 0x6f1);
     CHECK((r[1].rcx & cpuid_bits::ECX_HYPERVISOR) != 0);
-    CHECK(r[1].rdx == (cpuid_bits::EDX_PSE | cpuid_bits::EDX_TSC | cpuid_bits::EDX_MSR | cpuid_bits::EDX_PAE));
+    CHECK(r[1].rdx == (cpuid_bits::EDX_PSE | cpuid_bits::EDX_TSC | cpuid_bits::EDX_MSR | cpuid_bits::EDX_PAE |
+                       cpuid_bits::EDX_PGE | cpuid_bits::EDX_CMOV));
+    CHECK((r[4].rcx & cpuid_bits::EXT_ECX_LAHF_LM) != 0);
+    CHECK((r[4].rdx & cpuid_bits::EXT_EDX_RDTSCP) != 0);
     CHECK(r[2].rax == 0x40000001);
     CHECK(chars(static_cast<uint32_t>(r[2].rbx)) + chars(static_cast<uint32_t>(r[2].rcx)) +
               chars(static_cast<uint32_t>(r[2].rdx)) == "hvlabhvlabhv");
@@ -401,6 +404,8 @@ TEST_CASE("system: CR writes that are #GP or #UD", "[system][cr]") {
         {Mode::Protected, "mov eax, cr4\n or eax, 1 << 12\n mov cr4, eax", kGP},     // reserved (LA57)
         {Mode::Protected, "mov eax, cr4\n or eax, 1 << 11\n mov cr4, eax", kGP},     // UMIP: not supported
         {Mode::Protected, "mov eax, cr4\n or eax, 1 << 13\n mov cr4, eax", kGP},     // VMXE: not supported
+        {Mode::Protected, "mov eax, cr4\n or eax, 1 << 9\n mov cr4, eax", kGP},      // OSFXSR: no FXSR advertised
+        {Mode::Protected, "mov eax, cr4\n or eax, 1 << 3\n mov cr4, eax", kGP},      // DE: not advertised
         {Mode::Long, "mov rax, cr0\n mov rbx, 1\n shl rbx, 32\n or rax, rbx\n mov cr0, rax", kGP},  // bit 32
         {Mode::Long, "mov rax, cr4\n and eax, ~0x20\n mov cr4, rax", kGP},           // PAE off in long mode
         {Mode::Long, "mov rax, cr0\n and eax, 0x7fffffff\n mov cr0, rax", kGP},      // paging off in 64-bit code
