@@ -38,12 +38,6 @@ const char* cpuModeName(CpuMode mode) {
     return "?";
 }
 
-unsigned CpuState::cpl() const {
-    if (!protectedMode()) return 0;
-    if (flags.test(rflag::VM)) return 3;
-    return seg[SS].dpl();  // as VMX does: the CPL is SS.DPL
-}
-
 CpuMode CpuState::mode() const {
     if (!protectedMode()) return CpuMode::Real;
     if (longModeActive()) {

@@ -95,7 +95,11 @@ struct CpuState {
     uint64_t rflags() const { return flags.materialize(); }
     void setRflags(uint64_t value) { flags.assign(value); }
 
-    unsigned cpl() const;
+    unsigned cpl() const {
+        if (!protectedMode()) return 0;
+        if (flags.test(rflag::VM)) return 3;
+        return seg[SS].dpl();  // as VMX does: the CPL is SS.DPL
+    }
     CpuMode mode() const;
     bool longModeActive() const { return efer & efer::LMA; }
     bool protectedMode() const { return cr0 & cr0::PE; }

@@ -26,6 +26,7 @@ enum OpForm : uint16_t {
     kByteOp = 1u << 11,    // 8-bit operand (the handler may also look at opcode bit 0)
     kImmEnter = 1u << 12,  // iw then ib (ENTER)
     kPrefix = 1u << 13,    // a legacy prefix byte (decoder only)
+    kLockable = 1u << 14,  // LOCK is allowed (with a memory destination); otherwise LOCK is #UD
 };
 
 struct OpcodeEntry {
@@ -49,6 +50,7 @@ struct DecodedInsn {
     uint8_t rex = 0;       // the REX byte (0x40-0x4F) or 0 when absent
     bool opSizePrefix = false;
     bool mode64 = false;   // decoded as 64-bit code
+    uint8_t codeSize = 0;  // the CodeSize it was decoded for (the decode cache checks it)
 
     // ModRM / SIB, with REX extensions applied.
     bool hasModrm = false;

@@ -93,6 +93,7 @@ DecodeStatus decode(const uint8_t* bytes, size_t available, CodeSize codeSize, D
     d = DecodedInsn{};
     const bool code64 = codeSize == CodeSize::Bits64;
     d.mode64 = code64;
+    d.codeSize = static_cast<uint8_t>(codeSize);
     Cursor c{bytes, available < kMaxInsnLength ? available : kMaxInsnLength};
 
     // Legacy prefixes and REX. A REX byte only counts if the opcode follows it directly.

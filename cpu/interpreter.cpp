@@ -13,12 +13,14 @@ Interpreter::Interpreter(CpuState& state, mmu::PhysicalMap& memory, const CpuidM
 
 void Interpreter::stateLoaded() {
     updateModeCache();
-    tlb_.flush();
+    flushTlb();
+    pageTablePages_.clear();
 }
 
 mmu::PagingControls Interpreter::pagingControls() const { return paging_; }
 
 void Interpreter::updateModeCache() {
+    const CodeSize before = codeSize_;
     switch (s.mode()) {
         case CpuMode::Long64: codeSize_ = CodeSize::Bits64; break;
         case CpuMode::Protected32:
@@ -39,12 +41,35 @@ void Interpreter::updateModeCache() {
     p.pse = s.cr4 & cr4::PSE;
     p.nxe = s.efer & efer::NXE;
     paging_ = p;
+    ripMask_ = codeSize_ == CodeSize::Bits64 ? ~0ull : 0xffffffffull;
+    if (codeSize_ != before) fetchPage_ = nullptr;
 }
 
 VmExit Interpreter::run(uint64_t maxInstructions) {
     stop_ = false;
     pendingExit_ = VmExit{};
-    for (uint64_t n = 0; n < maxInstructions && !stop_; ++n) step();
+    uint64_t executed = 0;  // instructions started, including ones that faulted
+    while (executed < maxInstructions && !stop_) {
+        try {
+            // The hot loop: look the instruction up, advance RIP, run its handler.
+            while (executed < maxInstructions && !stop_) {
+                insnStart_ = s.rip;
+                const DecodedInsn* insn = fetch();
+                if (!insn) break;  // an exit is pending
+                const bool shadowed = s.interruptShadow;
+                s.rip = (insnStart_ + insn->length) & ripMask_;
+                ++executed;
+                insn->exec(*this, *insn);
+                ++retired_;
+                if (shadowed) s.interruptShadow = false;
+            }
+        } catch (const CpuException& e) {
+            s.rip = insnStart_;
+            handleException(e);
+        } catch (const RestartForExit&) {
+            s.rip = insnStart_;  // runs again once the VMM answered; the exit is pending
+        }
+    }
     VmExit exit = pendingExit_;
     pendingExit_ = VmExit{};
     return exit;
@@ -57,67 +82,46 @@ void Interpreter::completeExit(const VmExit& handled) {
         mmioAnswer_ = {true, handled.mmio.gpa, handled.mmio.size, handled.mmio.value};
 }
 
-void Interpreter::step() {
-    insnStart_ = s.rip;
-    const bool shadowed = s.interruptShadow;
-    try {
-        DecodedInsn insn;
-        fetchAndDecode(insn);
-        if (stop_) return;  // the fetch itself needed the VMM (unimplemented opcode)
-        s.rip = insnStart_ + insn.length;
-        if (codeSize_ != CodeSize::Bits64) s.rip &= 0xffffffffull;
-        insn.exec(*this, insn);
-        if (shadowed) s.interruptShadow = false;
-        ++retired_;
-        deliveryDepth_ = 0;
-    } catch (const CpuException& e) {
-        s.rip = insnStart_;
-        handleException(e);
-    } catch (const RestartForExit&) {
-        s.rip = insnStart_;  // runs again once the VMM answered; the exit is pending
-    }
-}
-
-void Interpreter::fetchAndDecode(DecodedInsn& insn) {
+const DecodedInsn* Interpreter::fetchSlow(uint64_t linear) {
     const Segment& cs = s.seg[CS];
-    uint64_t linear;
     if (codeSize_ == CodeSize::Bits64) {
-        linear = s.rip;
         if (static_cast<uint64_t>((static_cast<int64_t>(linear << 16) >> 16)) != linear) fault(kGP, 0);
-    } else {
-        if (s.rip > cs.limit) fault(kGP, 0);
-        linear = (cs.base + s.rip) & 0xffffffffull;
+    } else if (s.rip > cs.limit) {
+        fault(kGP, 0);
     }
 
-    uint8_t window[16];
-    const uint8_t* bytes;
-    size_t available;
     uint64_t phys;
-    const unsigned inPage = static_cast<unsigned>(4096 - (linear & 0xfff));
-    uint8_t* host = translate(linear, AccessType::Execute, false, phys);
-    if (host && inPage >= 15) {
-        bytes = host;
-        available = 15;
+    const unsigned offset = static_cast<unsigned>(linear & 0xfff);
+    const unsigned inPage = 4096 - offset;
+    const uint8_t* host = translate(linear, AccessType::Execute, false, phys);
+    DecodedInsn decoded;
+    uint8_t window[16];
+    const uint8_t* bytes = host;
+    DecodeStatus status;
+    bool cacheable = false;
+    if (host) {
+        status = decode(host, inPage < 15 ? inPage : 15, codeSize_, decoded);
+        cacheable = status == DecodeStatus::Ok;
     } else {
-        // Near a page end, or code outside RAM/ROM: gather the bytes one at a time, only as
-        // far as the instruction needs them (so a fault on the next page is only taken if real).
+        status = DecodeStatus::Truncated;
+    }
+    if (status == DecodeStatus::Truncated) {
+        // The instruction crosses into the next page, or code runs from MMIO: gather the bytes
+        // one at a time, only as far as needed (a fault on the next page is taken only if real).
         const unsigned first = inPage < 15 ? inPage : 15;
         for (unsigned k = 0; k < first; ++k)
             window[k] = static_cast<uint8_t>(readLinear(linear + k, 1, AccessType::Execute));
-        DecodeStatus st = decode(window, first, codeSize_, insn);
-        if (st == DecodeStatus::Truncated) {
+        status = decode(window, first, codeSize_, decoded);
+        if (status == DecodeStatus::Truncated) {
             for (unsigned k = first; k < 15; ++k)
                 window[k] = static_cast<uint8_t>(readLinear(linear + k, 1, AccessType::Execute));
+            status = decode(window, 15, codeSize_, decoded);
         }
         bytes = window;
-        available = 15;
     }
 
-    switch (decode(bytes, available, codeSize_, insn)) {
-        case DecodeStatus::Ok:
-            // Every byte of the instruction must lie within the code segment (SDM vol. 3, 5.3).
-            if (codeSize_ != CodeSize::Bits64 && s.rip + insn.length - 1 > cs.limit) fault(kGP, 0);
-            return;
+    switch (status) {
+        case DecodeStatus::Ok: break;
         case DecodeStatus::TooLong: fault(kGP, 0);
         case DecodeStatus::Truncated:
         case DecodeStatus::InvalidOpcode: fault(kUD);
@@ -125,12 +129,29 @@ void Interpreter::fetchAndDecode(DecodedInsn& insn) {
             VmExit e;
             e.reason = ExitReason::UnimplementedInsn;
             e.rip = insnStart_;
-            e.insn.length = insn.length ? insn.length : 15;
+            e.insn.length = decoded.length ? decoded.length : 15;
             std::memcpy(e.insn.bytes.data(), bytes, e.insn.length);
             exitToVmm(e);
-            return;
+            return nullptr;
         }
     }
+    // Every byte of the instruction must lie within the code segment (SDM vol. 3, 5.3).
+    if (codeSize_ != CodeSize::Bits64 && s.rip + decoded.length - 1 > cs.limit) fault(kGP, 0);
+
+    if (cacheable) {
+        const uint64_t physPage = phys & ~0xfffull;
+        bool created;
+        DecodeCache::Page& page = decodeCache_.page(physPage, created);
+        if (created) tlb_.revokeWrite(physPage);  // writes to cached code must be seen
+        if (const DecodedInsn* cached = decodeCache_.insert(page, offset, decoded)) {
+            fetchPage_ = &page;
+            fetchLinearPage_ = linear >> 12;
+            return cached;
+        }
+    }
+    fetchPage_ = nullptr;
+    uncachedInsn_ = decoded;
+    return &uncachedInsn_;
 }
 
 uint64_t Interpreter::effectiveAddress(const DecodedInsn& i) const {
@@ -141,7 +162,7 @@ uint64_t Interpreter::effectiveAddress(const DecodedInsn& i) const {
     return ea & sizeMask(i.addrSize);
 }
 
-uint64_t Interpreter::linearAddress(unsigned seg, uint64_t offset, unsigned size, AccessType access) {
+uint64_t Interpreter::linearAddressSlow(unsigned seg, uint64_t offset, unsigned size, AccessType access) {
     const Segment& sg = s.seg[seg];
     if (codeSize_ == CodeSize::Bits64) {
         const uint64_t linear = (seg == FS || seg == GS) ? sg.base + offset : offset;
@@ -184,6 +205,11 @@ uint8_t* Interpreter::translate(uint64_t linear, AccessType access, bool supervi
     }
     physical = w.physical;
     const uint64_t physPage = w.physical & ~0xfffull;
+    if (access == AccessType::Write) noteWriteToWatched(physPage);
+    // The shadow TLB stays coherent with the guest's page tables: the pages this translation
+    // was read from are write-protected, and a write to one drops the TLB (a "write trap").
+    for (unsigned k = 0; k < w.stepCount; ++k) watchWrite(w.steps[k].entryAddress & ~0xfffull);
+
     const mmu::Region* region = memory_.find(physPage);
     uint8_t* pageHost = nullptr;
     bool rom = false;
@@ -192,11 +218,12 @@ uint8_t* Interpreter::translate(uint64_t linear, AccessType access, bool supervi
         rom = region->kind == mmu::RegionKind::Rom;
     }
 
-    // What this walk allows for each kind of access. Writes need the dirty bit already set,
-    // and ROM is never written through the fast path.
+    // What this walk allows for each kind of access. Writes need the dirty bit already set;
+    // ROM and watched pages (page tables, cached code) are never written through the fast path.
     uint8_t allow = mmu::kAllowReadSup;
     if (!w.executeDisable) allow |= mmu::kAllowExecSup;
-    const bool canWrite = !rom && (w.dirty || paging_.mode == mmu::PagingMode::None);
+    const bool watched = pageTablePages_.count(physPage) || decodeCache_.holdsCode(physPage);
+    const bool canWrite = !rom && !watched && (w.dirty || paging_.mode == mmu::PagingMode::None);
     if (canWrite && (w.writable || !paging_.wp)) allow |= mmu::kAllowWriteSup;
     if (w.user) {
         allow |= mmu::kAllowReadUser;
@@ -207,7 +234,25 @@ uint8_t* Interpreter::translate(uint64_t linear, AccessType access, bool supervi
     return pageHost ? pageHost + (linear & 0xfff) : nullptr;
 }
 
-uint64_t Interpreter::readLinear(uint64_t linear, unsigned size, AccessType access, bool supervisor) {
+void Interpreter::watchWrite(uint64_t physPage) {
+    if (pageTablePages_.insert(physPage).second) tlb_.revokeWrite(physPage);
+}
+
+// A guest write is about to reach `physPage`: if translations or decoded code came from it,
+// drop them first. The write itself then proceeds.
+void Interpreter::noteWriteToWatched(uint64_t physPage) {
+    if (pageTablePages_.erase(physPage)) {
+        ++tlb_.counters().pageTableWriteTraps;
+        flushTlb();
+        pageTablePages_.clear();  // every translation is gone; pages are watched again on refill
+    }
+    if (decodeCache_.invalidate(physPage)) {
+        ++tlb_.counters().codeWriteTraps;
+        fetchPage_ = nullptr;
+    }
+}
+
+uint64_t Interpreter::readLinearSlow(uint64_t linear, unsigned size, AccessType access, bool supervisor) {
     if (((linear & 0xfff) + size) > 4096) {
         uint64_t v = 0;
         for (unsigned k = 0; k < size; ++k) v |= readLinear(linear + k, 1, access, supervisor) << (8 * k);
@@ -229,7 +274,7 @@ uint64_t Interpreter::readLinear(uint64_t linear, unsigned size, AccessType acce
     return mmioRead(phys, size);
 }
 
-void Interpreter::writeLinear(uint64_t linear, unsigned size, uint64_t value, bool supervisor) {
+void Interpreter::writeLinearSlow(uint64_t linear, unsigned size, uint64_t value, bool supervisor) {
     if (((linear & 0xfff) + size) > 4096) {
         // Translate both pages first so a fault on the second leaves memory untouched.
         uint64_t phys;

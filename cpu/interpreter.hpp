@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <unordered_set>
 
 #include "cpu/cpu_state.hpp"
 #include "cpu/cpuid_model.hpp"
+#include "cpu/decode_cache.hpp"
 #include "cpu/decoded_insn.hpp"
 #include "cpu/decoder.hpp"
 #include "cpu/vm_exit.hpp"
@@ -100,9 +103,31 @@ public:
     void writeMem(unsigned seg, uint64_t offset, unsigned size, uint64_t v) {
         writeLinear(linearAddress(seg, offset, size, AccessType::Write), size, v);
     }
-    uint64_t linearAddress(unsigned seg, uint64_t offset, unsigned size, AccessType access);
-    uint64_t readLinear(uint64_t linear, unsigned size, AccessType access, bool supervisor = false);
-    void writeLinear(uint64_t linear, unsigned size, uint64_t value, bool supervisor = false);
+    uint64_t linearAddress(unsigned seg, uint64_t offset, unsigned size, AccessType access) {
+        // Fast path: a present, writable, expand-up data segment and an offset within its limit
+        // is valid for any access outside 64-bit mode (real, V86 and protected mode alike).
+        const Segment& sg = s.seg[seg];
+        if (codeSize_ != CodeSize::Bits64 && (sg.attributes & 0x9e) == 0x92 && offset + size - 1 <= sg.limit)
+            return (sg.base + offset) & 0xffffffffull;
+        return linearAddressSlow(seg, offset, size, access);
+    }
+    uint64_t readLinear(uint64_t linear, unsigned size, AccessType access, bool supervisor = false) {
+        if ((linear & 0xfff) + size <= 4096) {
+            const mmu::TlbEntry* e = tlb_.lookup(linear);
+            if (e && e->host && (e->allow & allowBit(access, supervisor))) return load(e->host + (linear & 0xfff), size);
+        }
+        return readLinearSlow(linear, size, access, supervisor);
+    }
+    void writeLinear(uint64_t linear, unsigned size, uint64_t value, bool supervisor = false) {
+        if ((linear & 0xfff) + size <= 4096) {
+            const mmu::TlbEntry* e = tlb_.lookup(linear);
+            if (e && e->host && (e->allow & allowBit(AccessType::Write, supervisor))) {
+                store(e->host + (linear & 0xfff), size, value);
+                return;
+            }
+        }
+        writeLinearSlow(linear, size, value, supervisor);
+    }
     // Checks that a write of `size` bytes at `linear` would not fault (paging), writing nothing.
     void probeWrite(uint64_t linear, unsigned size);
 
@@ -126,8 +151,15 @@ public:
     void writeMsr(uint32_t index, uint64_t value);
     uint64_t readMsr(uint32_t index);
     uint64_t readTsc() const;
-    void invalidatePage(uint64_t linear) { tlb_.invalidatePage(linear); }
-    void flushTlb() { tlb_.flush(); }
+    void invalidatePage(uint64_t linear) {
+        tlb_.invalidatePage(linear);
+        fetchPage_ = nullptr;
+    }
+    void flushTlb(bool keepGlobal = false) {
+        tlb_.flush(keepGlobal);
+        fetchPage_ = nullptr;
+    }
+    const DecodeCache::Counters& decodeCounters() const { return decodeCache_.counters(); }
 
     // Exits. An exit the VMM handles ends the run after this instruction.
     void exitToVmm(const VmExit& exit);
@@ -148,8 +180,49 @@ public:
     CodeSize codeSize() const { return codeSize_; }
 
 private:
-    void step();
-    void fetchAndDecode(DecodedInsn& insn);
+    // The TLB permission bit an access needs: read/write/execute, supervisor or user.
+    uint8_t allowBit(AccessType access, bool supervisor) const {
+        const unsigned user = (!supervisor && s.cpl() == 3) ? 3 : 0;
+        return static_cast<uint8_t>(1u << (static_cast<unsigned>(access) + user));
+    }
+    static uint64_t load(const uint8_t* p, unsigned size) {
+        switch (size) {
+            case 1: return *p;
+            case 2: { uint16_t v; std::memcpy(&v, p, 2); return v; }
+            case 4: { uint32_t v; std::memcpy(&v, p, 4); return v; }
+            default: { uint64_t v; std::memcpy(&v, p, 8); return v; }
+        }
+    }
+    static void store(uint8_t* p, unsigned size, uint64_t value) {
+        switch (size) {
+            case 1: *p = static_cast<uint8_t>(value); break;
+            case 2: { const uint16_t v = static_cast<uint16_t>(value); std::memcpy(p, &v, 2); break; }
+            case 4: { const uint32_t v = static_cast<uint32_t>(value); std::memcpy(p, &v, 4); break; }
+            default: std::memcpy(p, &value, 8); break;
+        }
+    }
+    uint64_t linearAddressSlow(unsigned seg, uint64_t offset, unsigned size, AccessType access);
+    uint64_t readLinearSlow(uint64_t linear, unsigned size, AccessType access, bool supervisor);
+    void writeLinearSlow(uint64_t linear, unsigned size, uint64_t value, bool supervisor);
+
+    // The instruction at RIP: from the decode cache, or decoded now. nullptr: an exit is
+    // pending (an instruction not implemented yet).
+    const DecodedInsn* fetch() {
+        const Segment& cs = s.seg[CS];
+        const uint64_t linear = codeSize_ == CodeSize::Bits64 ? s.rip : (cs.base + s.rip) & 0xffffffffull;
+        if (fetchPage_ && (linear >> 12) == fetchLinearPage_) {
+            if (const uint16_t slot = fetchPage_->slot[linear & 0xfff]) {
+                const DecodedInsn* insn = &fetchPage_->insns[slot - 1];
+                if (insn->codeSize == static_cast<uint8_t>(codeSize_) &&
+                    (codeSize_ == CodeSize::Bits64 || s.rip + insn->length - 1 <= cs.limit))
+                    return insn;
+            }
+        }
+        return fetchSlow(linear);
+    }
+    const DecodedInsn* fetchSlow(uint64_t linear);
+    void watchWrite(uint64_t physPage);
+    void noteWriteToWatched(uint64_t physPage);
     void handleException(const CpuException& e);
     void updateModeCache();
     uint8_t* translate(uint64_t linear, AccessType access, bool supervisor, uint64_t& physical);
@@ -169,6 +242,13 @@ private:
     mmu::PagingControls paging_;
     CodeSize codeSize_ = CodeSize::Bits16;
     InEngineExitObserver* observer_ = nullptr;
+
+    DecodeCache decodeCache_;
+    DecodeCache::Page* fetchPage_ = nullptr;  // the page the last instruction came from
+    uint64_t fetchLinearPage_ = ~0ull;
+    DecodedInsn uncachedInsn_;               // an instruction that crosses a page: not cached
+    std::unordered_set<uint64_t> pageTablePages_;  // physical pages translations were read from
+    uint64_t ripMask_ = 0xffffffffull;
 
     uint64_t insnStart_ = 0;
     uint64_t retired_ = 0;

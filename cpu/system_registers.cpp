@@ -34,7 +34,7 @@ void Interpreter::writeCr(unsigned cr, uint64_t value) {
             const uint64_t changed = s.cr0 ^ value;
             s.cr0 = value;
             updateModeCache();
-            if (changed & (cr0::PG | cr0::WP | cr0::PE)) tlb_.flush();
+            if (changed & (cr0::PG | cr0::WP | cr0::PE)) flushTlb();
             return;
         }
         case 2: s.cr2 = value; return;
@@ -42,7 +42,7 @@ void Interpreter::writeCr(unsigned cr, uint64_t value) {
             if (s.longModeActive() && (value >> 52)) fault(kGP, 0);
             s.cr3 = s.longModeActive() ? value : value & 0xffffffffull;
             updateModeCache();
-            tlb_.flush(/*keepGlobal=*/s.cr4 & cr4::PGE);
+            flushTlb(/*keepGlobal=*/s.cr4 & cr4::PGE);
             return;
         }
         case 4: {
@@ -51,7 +51,7 @@ void Interpreter::writeCr(unsigned cr, uint64_t value) {
             const uint64_t changed = s.cr4 ^ value;
             s.cr4 = value;
             updateModeCache();
-            if (changed & (cr4::PSE | cr4::PAE | cr4::PGE)) tlb_.flush();
+            if (changed & (cr4::PSE | cr4::PAE | cr4::PGE)) flushTlb();
             return;
         }
         case 8:
@@ -112,7 +112,7 @@ void Interpreter::writeMsr(uint32_t index, uint64_t value) {
             const uint64_t changed = s.efer ^ value;
             s.efer = (s.efer & efer::LMA) | (value & writable);
             updateModeCache();
-            if (changed & efer::NXE) tlb_.flush();
+            if (changed & efer::NXE) flushTlb();
             return;
         }
         case msr::STAR: m.star = value; return;

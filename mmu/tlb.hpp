@@ -29,6 +29,8 @@ struct TlbCounters {
     uint64_t fills = 0;
     uint64_t flushes = 0;        // whole-TLB flushes
     uint64_t pageInvalidations = 0;
+    uint64_t pageTableWriteTraps = 0;  // guest writes to a page its translations came from
+    uint64_t codeWriteTraps = 0;       // guest writes to a page holding cached decoded code
 };
 
 class Tlb {
@@ -54,6 +56,13 @@ public:
         ++counters_.pageInvalidations;
     }
 
+    // Takes write permission away from every entry that maps `physPage` (the page became
+    // watched: it holds cached code or page tables), so writes to it take the slow path.
+    void revokeWrite(uint64_t physPage) {
+        for (TlbEntry& e : entries_)
+            if (e.tag != ~0ull && e.physPage == physPage) e.allow &= ~(kAllowWriteSup | kAllowWriteUser);
+    }
+
     // Drops every entry, or every non-global one (a CR3 write with CR4.PGE set).
     void flush(bool keepGlobal = false) {
         for (TlbEntry& e : entries_)
@@ -62,6 +71,7 @@ public:
     }
 
     const TlbCounters& counters() const { return counters_; }
+    TlbCounters& counters() { return counters_; }
 
 private:
     std::array<TlbEntry, kEntries> entries_{};
