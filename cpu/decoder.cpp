@@ -1,6 +1,7 @@
 #include "cpu/decoder.hpp"
 
 #include "cpu/cpu_state.hpp"
+#include "cpu/exec_fast.hpp"
 
 namespace hvlab::cpu {
 
@@ -213,8 +214,12 @@ DecodeStatus decode(const uint8_t* bytes, size_t available, CodeSize codeSize, D
     if (c.pos > kMaxInsnLength) return DecodeStatus::TooLong;
     if (c.truncated) return available >= kMaxInsnLength ? DecodeStatus::TooLong : DecodeStatus::Truncated;
     d.length = static_cast<uint8_t>(c.pos);
+    // LOCK is #UD except on the read-modify-write forms marked kLockable, with a memory destination.
+    if (d.lock && (!(form & kLockable) || d.mod == 3)) return DecodeStatus::InvalidOpcode;
     d.entry = entry;
     d.exec = entry->exec;
+    if (d.exec)
+        if (ExecFn fast = exec::fastHandler(d)) d.exec = fast;
     if (d.exec) return DecodeStatus::Ok;
     // No handler: a named instruction is valid but not implemented yet; a hole is #UD.
     return entry->mnemonic ? DecodeStatus::Unimplemented : DecodeStatus::InvalidOpcode;
