@@ -9,13 +9,14 @@ DecodeCache::Page& DecodeCache::page(uint64_t physPage, bool& created) {
         Page& p = *it->second;
         if (p.stale) {
             p.slot.fill(0);
-            p.insns.clear();
+            p.count = 0;  // the chunks stay allocated and are reused
+            ++p.generation;
             p.stale = false;
             created = true;  // it holds code again: the caller write-protects it again
         }
         return p;
     }
-    if (pages_.size() >= kMaxPages) pages_.clear();  // a simple bound: start over
+    if (pages_.size() >= kMaxPages) clear();  // a simple bound: start over
     auto fresh = std::make_unique<Page>();
     fresh->physPage = physPage;
     Page& p = *fresh;
@@ -26,7 +27,7 @@ DecodeCache::Page& DecodeCache::page(uint64_t physPage, bool& created) {
 
 bool DecodeCache::holdsCode(uint64_t physPage) const {
     auto it = pages_.find(physPage);
-    return it != pages_.end() && !it->second->stale && !it->second->insns.empty();
+    return it != pages_.end() && !it->second->stale && it->second->count != 0;
 }
 
 bool DecodeCache::invalidate(uint64_t physPage) {
@@ -38,13 +39,18 @@ bool DecodeCache::invalidate(uint64_t physPage) {
 }
 
 const DecodedInsn* DecodeCache::insert(Page& page, unsigned offset, const DecodedInsn& insn) {
-    if (page.insns.size() >= 0xffff) return nullptr;  // the slot index is 16 bits
-    page.insns.push_back(insn);
-    page.slot[offset] = static_cast<uint16_t>(page.insns.size());
+    if (page.count >= 0xffff) return nullptr;  // the slot index is 16 bits
+    if (page.count == page.chunks.size() * kChunk) page.chunks.push_back(std::make_unique<std::array<DecodedInsn, kChunk>>());
+    DecodedInsn& stored = page.at(page.count++);
+    stored = insn;
+    page.slot[offset] = static_cast<uint16_t>(page.count);
     ++counters_.decodes;
-    return &page.insns.back();
+    return &stored;
 }
 
-void DecodeCache::clear() { pages_.clear(); }
+void DecodeCache::clear() {
+    pages_.clear();
+    ++epoch_;
+}
 
 }  // namespace hvlab::cpu

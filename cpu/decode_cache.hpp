@@ -16,11 +16,22 @@ namespace hvlab::cpu {
 
 class DecodeCache {
 public:
+    // Instructions are stored in fixed chunks, so their addresses never change while the page
+    // lives (instructions link to their successors by pointer).
+    static constexpr unsigned kChunk = 64;
     struct Page {
         uint64_t physPage = 0;
+        uint32_t generation = 0;                  // bumped when the page is reset
         bool stale = false;                       // written to: reset before the next use
-        std::array<uint16_t, 4096> slot{};        // offset -> 1 + index in insns (0: not decoded)
-        std::vector<DecodedInsn> insns;
+        std::array<uint16_t, 4096> slot{};        // offset -> 1 + index of the instruction (0: none)
+        std::vector<std::unique_ptr<std::array<DecodedInsn, kChunk>>> chunks;
+        uint32_t count = 0;
+
+        DecodedInsn& at(uint32_t index) { return (*chunks[index / kChunk])[index % kChunk]; }
+        const DecodedInsn* bySlot(unsigned offset) {
+            const uint16_t s = slot[offset];
+            return s ? &at(s - 1u) : nullptr;
+        }
     };
 
     struct Counters {
@@ -39,6 +50,8 @@ public:
     void clear();
 
     const Counters& counters() const { return counters_; }
+    // Changes whenever pages may have been freed (clear): links across it are not safe.
+    uint64_t epoch() const { return epoch_; }
     size_t pages() const { return pages_.size(); }
 
     static constexpr size_t kMaxPages = 512;
@@ -46,6 +59,7 @@ public:
 private:
     std::unordered_map<uint64_t, std::unique_ptr<Page>> pages_;
     Counters counters_;
+    uint64_t epoch_ = 0;
 };
 
 }  // namespace hvlab::cpu

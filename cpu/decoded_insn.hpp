@@ -64,6 +64,12 @@ struct DecodedInsn {
 
     const OpcodeEntry* entry = nullptr;
 
+    // Links the interpreter keeps between cached instructions of one page: the instruction that
+    // follows this one, and the one a taken branch lands on (with its RIP), when they were seen.
+    mutable const DecodedInsn* next = nullptr;
+    mutable const DecodedInsn* taken = nullptr;
+    mutable uint64_t takenRip = 0;
+
     bool memOperand() const { return hasModrm && mod != 3; }
 };
 

@@ -121,15 +121,8 @@ void shiftRegImm(Interpreter& cpu, const DecodedInsn& i) {
         of = false;
     }
     setReg<Size>(s, i.rm, r);
-    uint64_t f;
-    if constexpr (Op == 0 || Op == 1) {
-        f = s.flags.materialize();
-    } else {
-        s.flags.setLogic(Size, r);
-        f = s.flags.materialize();
-    }
-    f = (f & ~(rflag::CF | rflag::OF)) | (cf ? rflag::CF : 0) | (of ? rflag::OF : 0);
-    s.flags.assign(f);
+    if constexpr (Op != 0 && Op != 1) s.flags.setLogic(Size, r);  // shifts: SF/ZF/PF from the result, AF clear
+    s.flags.setCarryOverflow(cf, of);
 }
 
 template <Alu op>

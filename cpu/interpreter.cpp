@@ -42,7 +42,8 @@ void Interpreter::updateModeCache() {
     p.nxe = s.efer & efer::NXE;
     paging_ = p;
     ripMask_ = codeSize_ == CodeSize::Bits64 ? ~0ull : 0xffffffffull;
-    if (codeSize_ != before) fetchPage_ = nullptr;
+    (void)before;
+    fetchPage_ = nullptr;  // CS, paging or the code size may have changed: look instructions up again
 }
 
 VmExit Interpreter::run(uint64_t maxInstructions) {
@@ -51,17 +52,21 @@ VmExit Interpreter::run(uint64_t maxInstructions) {
     uint64_t executed = 0;  // instructions started, including ones that faulted
     while (executed < maxInstructions && !stop_) {
         try {
-            // The hot loop: look the instruction up, advance RIP, run its handler.
-            while (executed < maxInstructions && !stop_) {
+            // The hot loop: run the handler, then go to the next instruction through the links
+            // between cached instructions of the page while that page's cache is current.
+            insnStart_ = s.rip;  // a fault in the fetch belongs to this instruction
+            const DecodedInsn* insn = fetch();
+            while (insn) {
                 insnStart_ = s.rip;
-                const DecodedInsn* insn = fetch();
-                if (!insn) break;  // an exit is pending
                 const bool shadowed = s.interruptShadow;
-                s.rip = (insnStart_ + insn->length) & ripMask_;
+                const uint64_t fallthrough = (insnStart_ + insn->length) & ripMask_;
+                s.rip = fallthrough;
                 ++executed;
                 insn->exec(*this, *insn);
                 ++retired_;
                 if (shadowed) s.interruptShadow = false;
+                if (executed >= maxInstructions || stop_) break;
+                insn = successor(insn, fallthrough);
             }
         } catch (const CpuException& e) {
             s.rip = insnStart_;
@@ -73,6 +78,25 @@ VmExit Interpreter::run(uint64_t maxInstructions) {
     VmExit exit = pendingExit_;
     pendingExit_ = VmExit{};
     return exit;
+}
+
+// Looks the next instruction up and, when it is safe, links `insn` to it for next time.
+const DecodedInsn* Interpreter::successorSlow(const DecodedInsn* insn, bool straight) {
+    DecodeCache::Page* page = fetchPage_;
+    const uint64_t epoch = decodeCache_.epoch();
+    const uint32_t generation = page ? page->generation : 0;
+    insnStart_ = s.rip;  // a fault in the fetch belongs to the next instruction
+    const DecodedInsn* following = fetch();
+    // Link only within one page whose instructions are still the ones `insn` was cached with.
+    if (following && page && fetchPage_ == page && page->generation == generation && decodeCache_.epoch() == epoch) {
+        if (straight) {
+            insn->next = following;
+        } else {
+            insn->taken = following;
+            insn->takenRip = s.rip;
+        }
+    }
+    return following;
 }
 
 void Interpreter::completeExit(const VmExit& handled) {
@@ -154,13 +178,6 @@ const DecodedInsn* Interpreter::fetchSlow(uint64_t linear) {
     return &uncachedInsn_;
 }
 
-uint64_t Interpreter::effectiveAddress(const DecodedInsn& i) const {
-    uint64_t ea = static_cast<uint64_t>(i.disp);
-    if (i.ripRelative) ea += s.rip;  // s.rip already points at the next instruction
-    if (i.base != 0xff) ea += s.gpr[i.base];
-    if (i.index != 0xff) ea += s.gpr[i.index] << i.scale;
-    return ea & sizeMask(i.addrSize);
-}
 
 uint64_t Interpreter::linearAddressSlow(unsigned seg, uint64_t offset, unsigned size, AccessType access) {
     const Segment& sg = s.seg[seg];
@@ -396,15 +413,6 @@ void Interpreter::halt() {
     e.reason = ExitReason::Hlt;
     e.rip = s.rip;  // past the HLT, as KVM reports it
     exitToVmm(e);
-}
-
-void Interpreter::checkIoPermission(uint16_t, unsigned) {
-    // Protected mode with CPL > IOPL (or virtual-8086 mode) needs the TSS I/O bitmap,
-    // which the interpreter does not consult yet: refuse the access as hardware would
-    // for a port the bitmap does not grant.
-    if (!s.protectedMode()) return;
-    const unsigned iopl = (s.flags.materialize() & rflag::IOPL) >> 12;
-    if (s.flags.test(rflag::VM) || s.cpl() > iopl) fault(kGP, 0);
 }
 
 void Interpreter::shutdown(const char* /*why*/) {

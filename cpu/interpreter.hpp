@@ -83,7 +83,13 @@ public:
     static uint64_t sizeMask(unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1; }
 
     // The offset of a ModRM memory operand, wrapped to the address size.
-    uint64_t effectiveAddress(const DecodedInsn& i) const;
+    uint64_t effectiveAddress(const DecodedInsn& i) const {
+        uint64_t ea = static_cast<uint64_t>(i.disp);
+        if (i.ripRelative) ea += s.rip;  // s.rip already points at the next instruction
+        if (i.base != 0xff) ea += s.gpr[i.base];
+        if (i.index != 0xff) ea += s.gpr[i.index] << i.scale;
+        return ea & sizeMask(i.addrSize);
+    }
 
     // ModRM operands: the r/m operand (register or memory) and the reg operand.
     uint64_t readRm(const DecodedInsn& i, unsigned size) {
@@ -176,6 +182,8 @@ public:
     // Interrupt/exception delivery through the IVT or IDT.
     void deliverEvent(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode);
 
+    // After a handler replaced CS/SS directly (SYSCALL, SYSENTER and their returns): the code size follows.
+    void modeChanged() { updateModeCache(); }
     uint64_t insnStart() const { return insnStart_; }
     CodeSize codeSize() const { return codeSize_; }
 
@@ -211,8 +219,7 @@ private:
         const Segment& cs = s.seg[CS];
         const uint64_t linear = codeSize_ == CodeSize::Bits64 ? s.rip : (cs.base + s.rip) & 0xffffffffull;
         if (fetchPage_ && (linear >> 12) == fetchLinearPage_) {
-            if (const uint16_t slot = fetchPage_->slot[linear & 0xfff]) {
-                const DecodedInsn* insn = &fetchPage_->insns[slot - 1];
+            if (const DecodedInsn* insn = fetchPage_->bySlot(linear & 0xfff)) {
                 if (insn->codeSize == static_cast<uint8_t>(codeSize_) &&
                     (codeSize_ == CodeSize::Bits64 || s.rip + insn->length - 1 <= cs.limit))
                     return insn;
@@ -221,6 +228,17 @@ private:
         return fetchSlow(linear);
     }
     const DecodedInsn* fetchSlow(uint64_t linear);
+    // The instruction after `insn`: a link if this page's cache is still current (no TLB flush,
+    // mode change or write to the page since `insn` was fetched), else a lookup that records one.
+    const DecodedInsn* successor(const DecodedInsn* insn, uint64_t fallthrough) {
+        const bool straight = s.rip == fallthrough;
+        if (fetchPage_) {
+            if (straight && insn->next) return insn->next;
+            if (!straight && insn->taken && insn->takenRip == s.rip) return insn->taken;
+        }
+        return successorSlow(insn, straight);
+    }
+    const DecodedInsn* successorSlow(const DecodedInsn* insn, bool straight);
     void watchWrite(uint64_t physPage);
     void noteWriteToWatched(uint64_t physPage);
     void handleException(const CpuException& e);
@@ -231,6 +249,7 @@ private:
     uint64_t readDescriptor(uint16_t selector, uint8_t faultVector);
     Segment descriptorToSegment(uint16_t selector, uint64_t descriptor) const;
     void loadCodeSegment(uint16_t selector, uint64_t descriptor);
+    void farThroughGate(uint16_t gateSelector, uint64_t gate, bool call);  // segments.cpp: call gates
     void deliverReal(uint8_t vector);
     void deliverProtected(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode);
     void deliverLong(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode);

@@ -23,6 +23,7 @@ public:
     // Records an add/adc (`Add`) or sub/sbb/cmp/neg (`Sub`): dst OP src (+/- carry) = result.
     void setArith(FlagOp op, unsigned sizeBytes, uint64_t dst, uint64_t src, uint64_t result) {
         if (op == FlagOp::Inc || op == FlagOp::Dec) bits_ = (bits_ & ~rflag::CF) | (cf() ? rflag::CF : 0);
+        cfOfSet_ = false;
         op_ = op;
         size_ = static_cast<uint8_t>(sizeBytes);
         dst_ = dst;
@@ -32,7 +33,19 @@ public:
     // AND/OR/XOR/TEST: CF = OF = 0, AF cleared (undefined; Intel parts clear it).
     void setLogic(unsigned sizeBytes, uint64_t result) { setArith(FlagOp::Logic, sizeBytes, 0, 0, result); }
 
+    // Rotates change only CF and OF: they are recorded on top of the pending flags.
+    void setCarryOverflow(bool cf, bool of) {
+        if (op_ == FlagOp::None) {
+            bits_ = (bits_ & ~(rflag::CF | rflag::OF)) | (cf ? rflag::CF : 0) | (of ? rflag::OF : 0);
+            return;
+        }
+        cfOfSet_ = true;
+        cf_ = cf;
+        of_ = of;
+    }
+
     bool cf() const {
+        if (cfOfSet_) return cf_;
         switch (op_) {
             case FlagOp::None:
             case FlagOp::Inc:
@@ -56,6 +69,7 @@ public:
         }
     }
     bool of() const {
+        if (cfOfSet_) return of_;
         switch (op_) {
             case FlagOp::None: return bits_ & rflag::OF;
             case FlagOp::Add:
@@ -83,6 +97,7 @@ public:
     void assign(uint64_t value) {
         bits_ = value | rflag::RESERVED1;
         op_ = FlagOp::None;
+        cfOfSet_ = false;
     }
     // Sets or clears individual bits, arithmetic or not.
     void set(uint64_t mask, bool on) {
@@ -101,6 +116,8 @@ private:
     uint64_t dst_ = 0, src_ = 0, result_ = 0;
     FlagOp op_ = FlagOp::None;
     uint8_t size_ = 4;
+    bool cfOfSet_ = false;  // CF and OF come from cf_/of_ (set by a rotate), not from op_
+    bool cf_ = false, of_ = false;
 };
 
 }  // namespace hvlab::cpu
