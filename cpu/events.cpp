@@ -225,7 +225,9 @@ void Interpreter::interruptReturn(unsigned opSize) {
         loadSegment(CS, static_cast<uint16_t>(cs));
         s.rip = ip & sizeMask(opSize);
         const uint64_t keep = opSize == 2 ? ~0xffffull : (rflag::VM | rflag::VIF | rflag::VIP);
-        s.setRflags((s.rflags() & keep) | (fl & ~keep & (opSize == 2 ? 0xffff : 0x3fffff)));
+        // Bits 3, 5 and 15 are reserved and read as 0 whatever was popped (bit 1 reads as 1).
+        const uint64_t reserved = (1ull << 3) | (1ull << 5) | (1ull << 15);
+        s.setRflags((s.rflags() & keep) | (fl & ~keep & ~reserved & (opSize == 2 ? 0xffff : 0x3fffff)));
         return;
     }
     if (s.flags.test(rflag::NT) && !s.longModeActive()) fault(kGP, 0);  // task return: not supported
