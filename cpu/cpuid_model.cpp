@@ -32,15 +32,16 @@ CpuidModel CpuidModel::hvlabDefault() {
     // Leaf 0: highest basic leaf, vendor in EBX, EDX, ECX.
     l.push_back({0, 0, false, 1, chars4(vendor), chars4(vendor + 8), chars4(vendor + 4)});
     // Leaf 1: family 6 model 15 stepping 1; one logical CPU, 64-byte CLFLUSH lines.
-    l.push_back({1, 0, false, 0x000006f1, 0x00010800, ECX_HYPERVISOR,
-                 EDX_PSE | EDX_TSC | EDX_MSR | EDX_PAE | EDX_PGE | EDX_CMOV});
+    l.push_back({1, 0, false, 0x000006f1, 0x00010800, ECX_CX16 | ECX_HYPERVISOR,
+                 EDX_PSE | EDX_TSC | EDX_MSR | EDX_PAE | EDX_CX8 | EDX_SEP | EDX_PGE | EDX_CMOV});
     // Hypervisor leaves: the signature names hvlab.
     const char* hv = kHypervisorSignature;
     l.push_back({0x40000000, 0, false, 0x40000001, chars4(hv), chars4(hv + 4), chars4(hv + 8)});
     l.push_back({0x40000001, 0, false, 0, 0, 0, 0});
     // Extended leaves: long mode and NX, the brand string, 40-bit physical / 48-bit linear.
     l.push_back({0x80000000, 0, false, 0x80000008, 0, 0, 0});
-    l.push_back({0x80000001, 0, false, 0, 0, EXT_ECX_LAHF_LM, EXT_EDX_NX | EXT_EDX_RDTSCP | EXT_EDX_LM});
+    l.push_back({0x80000001, 0, false, 0, 0, EXT_ECX_LAHF_LM,
+                 EXT_EDX_SYSCALL | EXT_EDX_NX | EXT_EDX_RDTSCP | EXT_EDX_LM});
     addBrandString(l, "hvlab virtual CPU");
     l.push_back({0x80000008, 0, false, 0x00003028, 0, 0, 0});
     return m;

@@ -24,7 +24,7 @@ namespace cpuid_bits {
 constexpr uint32_t EDX_FPU = 1u << 0, EDX_VME = 1u << 1, EDX_DE = 1u << 2, EDX_PSE = 1u << 3, EDX_TSC = 1u << 4,
                    EDX_MSR = 1u << 5, EDX_PAE = 1u << 6, EDX_CX8 = 1u << 8, EDX_APIC = 1u << 9, EDX_SEP = 1u << 11,
                    EDX_PGE = 1u << 13, EDX_CMOV = 1u << 15;
-constexpr uint32_t ECX_HYPERVISOR = 1u << 31;
+constexpr uint32_t ECX_CX16 = 1u << 13, ECX_HYPERVISOR = 1u << 31;
 constexpr uint32_t EXT_EDX_SYSCALL = 1u << 11, EXT_EDX_NX = 1u << 20, EXT_EDX_RDTSCP = 1u << 27, EXT_EDX_LM = 1u << 29;
 constexpr uint32_t EXT_ECX_LAHF_LM = 1u << 0;
 }  // namespace cpuid_bits

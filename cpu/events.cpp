@@ -51,6 +51,13 @@ void Interpreter::handleException(const CpuException& e) {
     }
 }
 
+// The RFLAGS image an event pushes: faults push RF = 1, so the faulting instruction, when
+// restarted, does not trigger an instruction breakpoint again (SDM vol. 3, 18.3.1.1).
+uint64_t Interpreter::pushedFlags(uint8_t vector, EventKind kind) const {
+    const bool fault = kind == EventKind::Exception && vector != kDB;
+    return s.rflags() | (fault ? rflag::RF : 0);
+}
+
 void Interpreter::deliverEvent(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode) {
     s.halted = false;
     if (!s.protectedMode())
@@ -102,7 +109,7 @@ void Interpreter::deliverProtected(uint8_t vector, EventKind kind, uint32_t erro
     if (!target.present()) fault(kNP, (selector & ~3u) | ext);
 
     const unsigned size = is32 ? 4 : 2;
-    const uint64_t oldFlags = s.rflags();
+    const uint64_t oldFlags = pushedFlags(vector, kind);
     const bool conforming = target.type() & 4;
     const unsigned newCpl = conforming ? s.cpl() : target.dpl();
     if (newCpl < s.cpl() || s.flags.test(rflag::VM)) {
@@ -176,7 +183,7 @@ void Interpreter::deliverLong(uint8_t vector, EventKind kind, uint32_t errorCode
 
     const unsigned oldCpl = s.cpl();
     const unsigned newCpl = (target.type() & 4) ? oldCpl : target.dpl();
-    const uint64_t oldFlags = s.rflags();
+    const uint64_t oldFlags = pushedFlags(vector, kind);
     const uint16_t oldSs = s.seg[SS].selector;
     const uint64_t oldRsp = s.gpr[RSP];
     const uint16_t oldCs = s.seg[CS].selector;

@@ -222,7 +222,10 @@ void shiftGroup(Interpreter& cpu, const DecodedInsn& i) {
     count &= size == 8 ? 0x3f : 0x1f;  // the count is masked to 5 (6 for 64-bit) bits
     const unsigned op = (i.reg & 7);
     if (count == 0) {
-        (void)cpu.readRm(i, size);  // the operand is still read (and may fault)
+        // Flags and value are unchanged, but the operand is still read (and may fault), and a
+        // 32-bit register destination is written back, which clears its upper half.
+        const uint64_t value = cpu.readRm(i, size);
+        if (i.mod == 3 && size == 4) cpu.writeReg(i, i.rm, 4, value);
         return;
     }
     const uint64_t mask = Interpreter::sizeMask(size);

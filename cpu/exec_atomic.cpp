@@ -16,7 +16,9 @@ void cmpxchg(Interpreter& cpu, const DecodedInsn& i) {
     if (equal) {
         cpu.writeRm(i, size, cpu.readReg(i, i.reg, size));
     } else {
-        cpu.writeRm(i, size, temp);  // DEST := TEMP (a 32-bit register destination is zero-extended)
+        // DEST := TEMP: memory is written back (a failed compare still faults on a read-only
+        // page), but a register destination is left untouched, not zero-extended, as hardware does.
+        if (i.mod != 3) cpu.writeRm(i, size, temp);
         cpu.writeReg(i, RAX, size, temp);
     }
     alu(cpu, Alu::Cmp, size, acc, temp);  // flags as CMP accumulator, destination

@@ -84,7 +84,10 @@ void doubleShift(Interpreter& cpu, const DecodedInsn& i) {
     const unsigned raw = (i.opcode & 1) ? static_cast<unsigned>(cpu.s.gpr[RCX]) : static_cast<unsigned>(i.imm);
     const unsigned count = raw & (size == 8 ? 0x3f : 0x1f);
     const uint64_t dst = cpu.readRm(i, size);
-    if (count == 0) return;  // nothing written, flags unchanged
+    if (count == 0) {  // flags unchanged; a 32-bit register destination is still zero-extended
+        if (i.mod == 3 && size == 4) cpu.writeReg(i, i.rm, 4, dst);
+        return;
+    }
     const uint64_t src = cpu.readReg(i, i.reg, size);
     const uint64_t mask = Interpreter::sizeMask(size);
     const uint64_t top = 1ull << (bits - 1);

@@ -92,7 +92,10 @@ void shiftRegImm(Interpreter& cpu, const DecodedInsn& i) {
     constexpr uint64_t top = 1ull << (bits - 1);
     CpuState& s = cpu.s;
     const unsigned count = static_cast<unsigned>((i.opcode == 0xd1 ? 1 : i.imm) & (Size == 8 ? 0x3f : 0x1f));
-    if (count == 0) return;
+    if (count == 0) {
+        setReg<Size>(s, i.rm, s.gpr[i.rm]);  // no flags change, but a 32-bit register is zero-extended
+        return;
+    }
     const uint64_t a = s.gpr[i.rm] & kMask<Size>;
     uint64_t r;
     bool cf, of;

@@ -103,4 +103,48 @@ void group6(Interpreter&, const DecodedInsn&);     // 0F 00: SLDT STR LLDT LTR
 void ud(Interpreter&, const DecodedInsn&);         // UD2 and other defined-invalid opcodes
 void cacheControl(Interpreter&, const DecodedInsn&);  // INVD/WBINVD
 
+// exec_bcd.cpp
+void daa(Interpreter&, const DecodedInsn&);
+void das(Interpreter&, const DecodedInsn&);
+void aaa(Interpreter&, const DecodedInsn&);
+void aas(Interpreter&, const DecodedInsn&);
+void aam(Interpreter&, const DecodedInsn&);
+void aad(Interpreter&, const DecodedInsn&);
+
+// exec_bits.cpp
+void btRmReg(Interpreter&, const DecodedInsn&);      // 0F A3/AB/B3/BB: BT/BTS/BTR/BTC r/m, reg
+void btRmImm(Interpreter&, const DecodedInsn&);      // 0F BA /4-/7: BT/BTS/BTR/BTC r/m, imm8
+void bitScan(Interpreter&, const DecodedInsn&);      // 0F BC/BD: BSF/BSR
+void doubleShift(Interpreter&, const DecodedInsn&);  // 0F A4/A5/AC/AD: SHLD/SHRD
+
+// exec_atomic.cpp
+void cmpxchg(Interpreter&, const DecodedInsn&);      // 0F B0/B1
+void xadd(Interpreter&, const DecodedInsn&);         // 0F C0/C1
+void cmpxchg8b16b(Interpreter&, const DecodedInsn&); // 0F C7 /1
+
+// exec_frame.cpp
+void enter(Interpreter&, const DecodedInsn&);
+void leave(Interpreter&, const DecodedInsn&);
+void pusha(Interpreter&, const DecodedInsn&);
+void popa(Interpreter&, const DecodedInsn&);
+void bound(Interpreter&, const DecodedInsn&);
+void xlat(Interpreter&, const DecodedInsn&);
+
+// exec_segload.cpp
+void loadFarPointer(Interpreter&, const DecodedInsn&);  // LES LDS LSS LFS LGS
+
+// exec_protect.cpp
+void arpl(Interpreter&, const DecodedInsn&);         // 63: ARPL, or MOVSXD in 64-bit mode
+void larLsl(Interpreter&, const DecodedInsn&);       // 0F 02/03
+void verrVerw(Interpreter&, const DecodedInsn&);     // 0F 00 /4 /5
+void movDr(Interpreter&, const DecodedInsn&);        // 0F 21/23
+void int1(Interpreter&, const DecodedInsn&);         // F1
+void rdpmc(Interpreter&, const DecodedInsn&);        // 0F 33
+
+// exec_fastcall.cpp
+void syscall(Interpreter&, const DecodedInsn&);
+void sysret(Interpreter&, const DecodedInsn&);
+void sysenter(Interpreter&, const DecodedInsn&);
+void sysexit(Interpreter&, const DecodedInsn&);
+
 }  // namespace hvlab::cpu::exec

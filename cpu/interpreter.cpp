@@ -15,6 +15,7 @@ void Interpreter::stateLoaded() {
     updateModeCache();
     flushTlb();
     pageTablePages_.clear();
+    decodeCache_.clear();  // guest memory may have been written from outside (loader, KVM, debugger)
 }
 
 mmu::PagingControls Interpreter::pagingControls() const { return paging_; }

@@ -176,7 +176,7 @@ public:
     void halt();
     const CpuidModel& cpuid() const { return cpuid_; }
 
-    // Privilege for IN/OUT (IOPL and, later, the TSS I/O bitmap).
+    // Privilege for IN/OUT/INS/OUTS: IOPL, then the TSS I/O bitmap (io_permission.cpp).
     void checkIoPermission(uint16_t port, unsigned size);
 
     // Interrupt/exception delivery through the IVT or IDT.
@@ -250,6 +250,7 @@ private:
     Segment descriptorToSegment(uint16_t selector, uint64_t descriptor) const;
     void loadCodeSegment(uint16_t selector, uint64_t descriptor);
     void farThroughGate(uint16_t gateSelector, uint64_t gate, bool call);  // segments.cpp: call gates
+    uint64_t pushedFlags(uint8_t vector, EventKind kind) const;
     void deliverReal(uint8_t vector);
     void deliverProtected(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode);
     void deliverLong(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode);

@@ -485,15 +485,15 @@ TEST_CASE("exceptions: an unimplemented instruction leaves with its RIP and byte
     CHECK(again.rip == Machine::kCode + 5);
 
     Machine l(Mode::Long);
-    const VmExit b = l.runExit("nop\n db 0x48, 0x0f, 0xa3, 0xc8");  // bt rax, rcx with REX.W
+    const VmExit b = l.runExit("nop\n db 0x48, 0xdd, 0x04, 0x24");  // fld qword [rsp] with REX.W
     REQUIRE(b.reason == ExitReason::UnimplementedInsn);
     CHECK(b.rip == Machine::kCode + 1);
     CHECK(b.insn.length == 4);
     CHECK(b.insn.bytes[0] == 0x48);
-    CHECK(b.insn.bytes[3] == 0xc8);
+    CHECK(b.insn.bytes[3] == 0x24);
 
-    const std::vector<std::string> unimplemented = {"enter 16, 0", "leave", "lss esp, [DATA]", "daa",
-                                                    "cmpxchg [DATA], ecx", "xlatb"};
+    const std::vector<std::string> unimplemented = {"fninit", "fwait", "fld dword [DATA]", "fnstsw ax",
+                                                    "fadd st0, st1", "fild dword [DATA]"};
     preassemble(Mode::Protected, unimplemented);
     for (const std::string& code : unimplemented) {
         INFO(code);

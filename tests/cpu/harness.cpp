@@ -132,6 +132,7 @@ void Machine::setProtected(bool paging) {
     s.tr = segmentFromDescriptor(kTssSel, descriptor(kTssSel));
     s.tr.attributes |= 2;  // busy
     write(kTss + 4, 4, kRing0StackTop);  // ESP0
+    write(kTss + 0x66, 2, 0x68);         // I/O map base beyond the limit: no I/O bitmap
     write(kTss + 8, 2, kData32);         // SS0
     s.cr0 = cr0::PE | cr0::ET;
     if (paging) {
@@ -153,6 +154,7 @@ void Machine::setLong() {
     s.tr = segmentFromDescriptor(kTssSel, descriptor(kTssSel));
     s.tr.attributes |= 2;
     write(kTss + 4, 8, kRing0StackTop);  // RSP0
+    write(kTss + 0x66, 2, 0x68);         // I/O map base beyond the limit: no I/O bitmap
     s.cr0 = cr0::PE | cr0::ET | cr0::PG;
     s.cr4 = cr4::PAE;
     s.cr3 = kPml4;
