@@ -82,8 +82,8 @@ int runCommand(const RunOptions& o) {
     std::unique_ptr<hv::Vm> vm;
     try {
         if (o.image.empty()) {
-            const auto bytes = firmware::bundledGuest();
-            config.firmware = {firmware::bundledGuestName(), {bytes.begin(), bytes.end()}};
+            config.firmware.name = firmware::bundledGuestName();
+            config.firmware.embedded = firmware::bundledGuest();
         } else {
             config.firmware = hv::loadFirmwareFile(o.image);
         }

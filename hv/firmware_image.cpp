@@ -40,7 +40,7 @@ FirmwareImage loadFirmwareFile(const std::string& path) {
                                      static_cast<uint64_t>(st.st_size)));
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ImageError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-    FirmwareImage image{path, std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+    FirmwareImage image{path, std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), {}};
     validateFirmware(path, image.bytes);
     return image;
 }

@@ -15,9 +15,14 @@ class ImageError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A firmware image: bytes read from a file, or a view of an image compiled into the program
+// (which is not copied: the VM copies it once, into guest ROM).
 struct FirmwareImage {
     std::string name;
-    std::vector<uint8_t> bytes;
+    std::vector<uint8_t> bytes;         // owned bytes (images read from files)
+    std::span<const uint8_t> embedded;  // or: bytes with static storage duration
+
+    std::span<const uint8_t> view() const { return embedded.empty() ? std::span<const uint8_t>(bytes) : embedded; }
 };
 
 constexpr uint64_t kMaxFirmwareSize = 16ull << 20;

@@ -35,7 +35,7 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
                                                 config_.memoryBytes >> 20));
     if (config_.memoryBytes % 4096)
         throw std::invalid_argument("guest memory must be a multiple of 4 KiB");
-    validateFirmware(config_.firmware.name, config_.firmware.bytes);
+    validateFirmware(config_.firmware.name, config_.firmware.view());
     buildMemory();
     buildDevices();
 
@@ -54,11 +54,13 @@ Vm::~Vm() = default;
 void Vm::buildMemory() {
     // One host mapping: guest RAM first, then the firmware ROM.
     const uint64_t ram = config_.memoryBytes;
-    const uint64_t romSize = config_.firmware.bytes.size();
+    const std::span<const uint8_t> image = config_.firmware.view();
+    const uint64_t romSize = image.size();
     host_ = std::make_unique<mmu::HostMemory>(ram + romSize);
     uint8_t* base = host_->data();
     uint8_t* rom = base + ram;
-    std::copy(config_.firmware.bytes.begin(), config_.firmware.bytes.end(), rom);
+    std::copy(image.begin(), image.end(), rom);
+    config_.firmware.bytes = {};  // the guest ROM holds the image now
 
     // The ROM's last 128 KiB (or all of it) also appear just below 1 MiB, as on a PC.
     const uint64_t alias = std::min<uint64_t>(romSize, 128 * 1024);

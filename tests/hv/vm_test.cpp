@@ -20,7 +20,7 @@ hv::FirmwareImage spinningRom() {
     std::vector<uint8_t> rom(4096, 0xff);
     rom[4096 - 16] = 0xeb;
     rom[4096 - 15] = 0xfe;
-    return {"spin", rom};
+    return {"spin", rom, {}};
 }
 
 }  // namespace
