@@ -363,17 +363,6 @@ uint64_t Interpreter::pop(unsigned size) {
     return v;
 }
 
-void Interpreter::jumpNear(uint64_t target, unsigned opSize) {
-    if (codeSize_ == CodeSize::Bits64) {
-        if (opSize == 2) target &= 0xffff;
-        if (static_cast<uint64_t>(static_cast<int64_t>(target << 16) >> 16) != target) fault(kGP, 0);
-    } else {
-        target &= sizeMask(opSize);
-        if (target > s.seg[CS].limit) fault(kGP, 0);
-    }
-    s.rip = target;
-}
-
 void Interpreter::exitToVmm(const VmExit& exit) {
     pendingExit_ = exit;
     stop_ = true;

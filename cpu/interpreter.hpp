@@ -143,7 +143,16 @@ public:
     unsigned stackAddrSize() const;
 
     // Control transfers.
-    void jumpNear(uint64_t target, unsigned opSize);
+    void jumpNear(uint64_t target, unsigned opSize) {
+        if (codeSize_ == CodeSize::Bits64) {
+            if (opSize == 2) target &= 0xffff;
+            if (static_cast<uint64_t>(static_cast<int64_t>(target << 16) >> 16) != target) fault(kGP, 0);
+        } else {
+            target &= sizeMask(opSize);
+            if (target > s.seg[CS].limit) fault(kGP, 0);
+        }
+        s.rip = target;
+    }
     void loadSegment(unsigned seg, uint16_t selector);  // MOV/POP Sreg, LDS..., with checks
     void farJump(uint16_t selector, uint64_t offset, unsigned opSize);
     void farCall(uint16_t selector, uint64_t offset, unsigned opSize);
