@@ -21,7 +21,6 @@ void Interpreter::stateLoaded() {
 mmu::PagingControls Interpreter::pagingControls() const { return paging_; }
 
 void Interpreter::updateModeCache() {
-    const CodeSize before = codeSize_;
     switch (s.mode()) {
         case CpuMode::Long64: codeSize_ = CodeSize::Bits64; break;
         case CpuMode::Protected32:
@@ -43,7 +42,6 @@ void Interpreter::updateModeCache() {
     p.nxe = s.efer & efer::NXE;
     paging_ = p;
     ripMask_ = codeSize_ == CodeSize::Bits64 ? ~0ull : 0xffffffffull;
-    (void)before;
     fetchPage_ = nullptr;  // CS, paging or the code size may have changed: look instructions up again
 }
 
