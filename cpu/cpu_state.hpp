@@ -33,6 +33,19 @@ struct Segment {
     bool isCode() const { return !system() && (type() & 8); }
 };
 
+// Decodes an 8-byte segment descriptor (base, limit with granularity, attributes) into a
+// segment register's hidden part, as the processor does when it loads the selector.
+inline Segment segmentFromDescriptor(uint16_t selector, uint64_t d) {
+    Segment sg;
+    sg.selector = selector;
+    sg.base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
+    uint32_t limit = static_cast<uint32_t>((d & 0xffff) | (((d >> 48) & 0xf) << 16));
+    sg.attributes = static_cast<uint16_t>(((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 12));
+    if (sg.granularity()) limit = (limit << 12) | 0xfff;
+    sg.limit = limit;
+    return sg;
+}
+
 struct TableRegister {
     uint64_t base = 0;
     uint16_t limit = 0xffff;

@@ -94,8 +94,7 @@ void larLsl(Interpreter& cpu, const DecodedInsn& i) {
         if (lar) {
             v = (d.lo >> 32) & (i.opSize == 2 ? 0xff00 : 0x00f0ff00);
         } else {
-            v = (d.lo & 0xffff) | (((d.lo >> 48) & 0xf) << 16);
-            if ((d.lo >> 55) & 1) v = (v << 12) | 0xfff;  // G: 4 KiB units
+            v = segmentFromDescriptor(selector, d.lo).limit;  // the limit in bytes (G applied)
         }
         cpu.writeReg(i, i.reg, i.opSize, v & Interpreter::sizeMask(i.opSize));
     }

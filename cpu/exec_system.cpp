@@ -251,17 +251,11 @@ void group6(Interpreter& cpu, const DecodedInsn& i) {
             const bool ok = op == 2 ? type == 0x02 : (type == 0x01 || type == 0x09);
             if (!ok) cpu.fault(kGP, sel & ~3u);
             if (!((lo >> 47) & 1)) cpu.fault(kNP, sel & ~3u);
-            Segment sg;
-            sg.selector = sel;
-            sg.base = ((lo >> 16) & 0xffffff) | (((lo >> 56) & 0xff) << 24);
-            if (s.longModeActive()) {
+            Segment sg = segmentFromDescriptor(sel, lo);
+            if (s.longModeActive()) {  // a 16-byte system descriptor: base bits 63:32 follow
                 const uint64_t hi = cpu.readLinear(s.gdtr.base + off + 8, 8, AccessType::Read, true);
                 sg.base |= (hi & 0xffffffffull) << 32;
             }
-            uint32_t limit = static_cast<uint32_t>((lo & 0xffff) | (((lo >> 48) & 0xf) << 16));
-            sg.attributes = static_cast<uint16_t>(((lo >> 40) & 0xff) | (((lo >> 52) & 0xf) << 12));
-            if (sg.granularity()) limit = (limit << 12) | 0xfff;
-            sg.limit = limit;
             if (op == 3) {
                 sg.attributes |= 2;  // the TSS becomes busy
                 cpu.writeLinear(s.gdtr.base + off + 5, 1, ((lo >> 40) & 0xff) | 2, true);

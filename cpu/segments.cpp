@@ -14,14 +14,7 @@ uint64_t Interpreter::readDescriptor(uint16_t selector, uint8_t faultVector) {
 }
 
 Segment Interpreter::descriptorToSegment(uint16_t selector, uint64_t d) const {
-    Segment sg;
-    sg.selector = selector;
-    sg.base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
-    uint32_t limit = static_cast<uint32_t>((d & 0xffff) | (((d >> 48) & 0xf) << 16));
-    sg.attributes = static_cast<uint16_t>(((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 12));
-    if (sg.granularity()) limit = (limit << 12) | 0xfff;
-    sg.limit = limit;
-    return sg;
+    return segmentFromDescriptor(selector, d);
 }
 
 void Interpreter::loadSegment(unsigned seg, uint16_t selector) {
