@@ -22,6 +22,10 @@ void IoBus::attach(uint16_t first, uint32_t count, PortDevice* device) {
     std::sort(ranges_.begin(), ranges_.end(), [](const Range& a, const Range& b) { return a.first < b.first; });
 }
 
+void IoBus::detach(PortDevice* device) {
+    std::erase_if(ranges_, [device](const Range& r) { return r.device == device; });
+}
+
 PortDevice* IoBus::deviceAt(uint16_t port) const {
     auto it = std::upper_bound(ranges_.begin(), ranges_.end(), port,
                                [](uint16_t p, const Range& r) { return p < r.first; });
@@ -46,6 +50,10 @@ void MmioBus::attach(uint64_t base, uint64_t size, MmioDevice* device) {
             throw std::invalid_argument(fmt::format("MMIO range {:#x}+{:#x} overlaps {}", base, size, r.device->name()));
     ranges_.push_back({base, size, device});
     std::sort(ranges_.begin(), ranges_.end(), [](const Range& a, const Range& b) { return a.base < b.base; });
+}
+
+void MmioBus::detach(MmioDevice* device) {
+    std::erase_if(ranges_, [device](const Range& r) { return r.device == device; });
 }
 
 const MmioBus::Range* MmioBus::find(uint64_t gpa) const {

@@ -57,6 +57,8 @@ public:
     };
     // Claims [first, first + count). Throws std::invalid_argument if any port is taken.
     void attach(uint16_t first, uint32_t count, PortDevice* device);
+    // Releases every range `device` holds (a PCI BAR moving or being disabled).
+    void detach(PortDevice* device);
     PortDevice* deviceAt(uint16_t port) const;
     const std::vector<Range>& ranges() const { return ranges_; }
 
@@ -77,6 +79,7 @@ public:
         MmioDevice* device;
     };
     void attach(uint64_t base, uint64_t size, MmioDevice* device);
+    void detach(MmioDevice* device);
     const Range* find(uint64_t gpa) const;
     const std::vector<Range>& ranges() const { return ranges_; }
 
