@@ -60,6 +60,7 @@ uint64_t Interpreter::pushedFlags(uint8_t vector, EventKind kind) const {
 
 void Interpreter::deliverEvent(uint8_t vector, EventKind kind, uint32_t errorCode, bool hasErrorCode) {
     s.halted = false;
+    if (kind == EventKind::SoftwareInterrupt) softIntDelivered_ = true;
     if (!s.protectedMode())
         deliverReal(vector);
     else if (s.longModeActive())
@@ -235,6 +236,7 @@ void Interpreter::interruptReturn(unsigned opSize) {
         // Bits 3, 5 and 15 are reserved and read as 0 whatever was popped (bit 1 reads as 1).
         const uint64_t reserved = (1ull << 3) | (1ull << 5) | (1ull << 15);
         s.setRflags((s.rflags() & keep) | (fl & ~keep & ~reserved & (opSize == 2 ? 0xffff : 0x3fffff)));
+        flagsChanged();
         return;
     }
     if (s.flags.test(rflag::NT) && !s.longModeActive()) fault(kGP, 0);  // task return: not supported
@@ -273,6 +275,7 @@ void Interpreter::interruptReturn(unsigned opSize) {
     if (cpl <= iopl) mutableMask |= rflag::IF;
     if (opSize == 2) mutableMask &= 0xffff;
     s.setRflags((s.rflags() & ~mutableMask) | (fl & mutableMask));
+    flagsChanged();
 
     Segment cs = target;
     s.seg[CS] = cs;

@@ -24,7 +24,7 @@ void movSregRm(Interpreter& cpu, const DecodedInsn& i) {
     if (sreg >= kSegCount || sreg == CS) cpu.fault(kUD);
     const uint16_t sel = static_cast<uint16_t>(cpu.readRm(i, 2));
     cpu.loadSegment(sreg, sel);
-    if (sreg == SS) cpu.s.interruptShadow = true;  // MOV SS blocks interrupts for one instruction
+    if (sreg == SS) cpu.startInterruptShadow();  // MOV SS blocks interrupts for one instruction
 }
 
 void movAccMoffs(Interpreter& cpu, const DecodedInsn& i) {
@@ -118,7 +118,7 @@ void popSeg(Interpreter& cpu, const DecodedInsn& i) {
         cpu.s.gpr[RSP] = savedRsp;
         throw;
     }
-    if (seg == SS) cpu.s.interruptShadow = true;
+    if (seg == SS) cpu.startInterruptShadow();
 }
 
 void pushf(Interpreter& cpu, const DecodedInsn& i) {
@@ -142,6 +142,7 @@ void popf(Interpreter& cpu, const DecodedInsn& i) {
     if (s.flags.test(rflag::VM)) mask &= ~rflag::IOPL;
     if (i.opSize == 2) mask &= 0xffff;
     s.setRflags((old & ~mask) | (v & mask));
+    cpu.flagsChanged();
 }
 
 void lahf(Interpreter& cpu, const DecodedInsn&) {

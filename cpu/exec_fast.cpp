@@ -50,14 +50,46 @@ void movRegReg(Interpreter& cpu, const DecodedInsn& i) {
     setReg<Size>(cpu.s, dst, cpu.s.gpr[src]);
 }
 
-template <unsigned Size>
-void movRegMem(Interpreter& cpu, const DecodedInsn& i) {
-    setReg<Size>(cpu.s, i.reg, cpu.readMem(i.segment, cpu.effectiveAddress(i), Size));
+// Addressing forms the decoder can pick a specialised handler for, so the common
+// [base + disp] and [base + index*scale + disp] cases skip the generic operand walk.
+enum class Ea : uint8_t { Generic, Base32, BaseIndex32, Base64, BaseIndex64, Rip64 };
+
+template <Ea F>
+inline uint64_t effectiveAddress(const Interpreter& cpu, const DecodedInsn& i) {
+    const CpuState& s = cpu.s;
+    const uint64_t disp = static_cast<uint64_t>(i.disp);
+    if constexpr (F == Ea::Base32) return (s.gpr[i.base] + disp) & 0xffffffffull;
+    if constexpr (F == Ea::BaseIndex32) return (s.gpr[i.base] + (s.gpr[i.index] << i.scale) + disp) & 0xffffffffull;
+    if constexpr (F == Ea::Base64) return s.gpr[i.base] + disp;
+    if constexpr (F == Ea::BaseIndex64) return s.gpr[i.base] + (s.gpr[i.index] << i.scale) + disp;
+    if constexpr (F == Ea::Rip64) return s.rip + disp;  // s.rip already points at the next instruction
+    return cpu.effectiveAddress(i);
 }
 
-template <unsigned Size>
+inline Ea eaForm(const DecodedInsn& d) {
+    if (d.addrSize == 8) {
+        if (d.ripRelative) return Ea::Rip64;
+        if (d.base == 0xff) return Ea::Generic;
+        return d.index == 0xff ? Ea::Base64 : Ea::BaseIndex64;
+    }
+    if (d.addrSize == 4 && !d.ripRelative && d.base != 0xff) return d.index == 0xff ? Ea::Base32 : Ea::BaseIndex32;
+    return Ea::Generic;
+}
+
+template <unsigned Size, Ea F>
+void movRegMem(Interpreter& cpu, const DecodedInsn& i) {
+    setReg<Size>(cpu.s, i.reg, cpu.readMem(i.segment, effectiveAddress<F>(cpu, i), Size));
+}
+
+template <unsigned Size, Ea F>
 void movMemReg(Interpreter& cpu, const DecodedInsn& i) {
-    cpu.writeMem(i.segment, cpu.effectiveAddress(i), Size, cpu.s.gpr[i.reg]);
+    cpu.writeMem(i.segment, effectiveAddress<F>(cpu, i), Size, cpu.s.gpr[i.reg]);
+}
+
+template <unsigned Size, bool Load, size_t... F>
+ExecFn pickMov(Ea form, std::index_sequence<F...>) {
+    constexpr ExecFn table[] = {(Load ? movRegMem<Size, static_cast<Ea>(F)> : movMemReg<Size, static_cast<Ea>(F)>)...};
+    return table[static_cast<size_t>(form)];
 }
 
 template <unsigned Size>
@@ -198,8 +230,12 @@ ExecFn fastHandler(const DecodedInsn& d) {
         case 0x89:
         case 0x8b:
             if (d.mod == 3) return s4 ? movRegReg<4> : movRegReg<8>;
-            if (op == 0x8b) return s4 ? movRegMem<4> : movRegMem<8>;
-            return s4 ? movMemReg<4> : movMemReg<8>;
+            {
+                constexpr auto forms = std::make_index_sequence<6>{};
+                const Ea f = eaForm(d);
+                if (op == 0x8b) return s4 ? pickMov<4, true>(f, forms) : pickMov<8, true>(f, forms);
+                return s4 ? pickMov<4, false>(f, forms) : pickMov<8, false>(f, forms);
+            }
         case 0x8d: return d.mod != 3 ? (s4 ? leaFast<4> : leaFast<8>) : nullptr;
         case 0xc1:
         case 0xd1:

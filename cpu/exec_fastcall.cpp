@@ -58,6 +58,7 @@ void sysret(Interpreter& cpu, const DecodedInsn& i) {
     if (to64 && !canonical(s.gpr[RCX])) cpu.fault(kGP, 0);
     const auto base = static_cast<uint16_t>(s.msrs.star >> 48);
     s.setRflags((s.gpr[R11] & 0x3c7fd7) | rflag::RESERVED1);
+    cpu.flagsChanged();
     s.seg[CS] = flatCode(static_cast<uint16_t>((to64 ? base + 16 : base) | 3), 3, to64);
     s.seg[SS] = flatStack(static_cast<uint16_t>((base + 8) | 3), 3);
     cpu.modeChanged();

@@ -51,7 +51,7 @@ void cli(Interpreter& cpu, const DecodedInsn&) {
 
 void sti(Interpreter& cpu, const DecodedInsn&) {
     checkIf(cpu);
-    if (!cpu.s.flags.test(rflag::IF)) cpu.s.interruptShadow = true;  // one-instruction shadow
+    if (!cpu.s.flags.test(rflag::IF)) cpu.startInterruptShadow();  // one-instruction shadow
     cpu.s.flags.setSystem(rflag::IF, true);
 }
 

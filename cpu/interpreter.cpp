@@ -16,6 +16,7 @@ void Interpreter::stateLoaded() {
     flushTlb();
     pageTablePages_.clear();
     decodeCache_.clear();  // guest memory may have been written from outside (loader, KVM, debugger)
+    if (s.interruptShadow) shadowEnds_ = retired() + 1;  // blocks until the next instruction is done
 }
 
 mmu::PagingControls Interpreter::pagingControls() const { return paging_; }
@@ -42,43 +43,72 @@ void Interpreter::updateModeCache() {
     p.nxe = s.efer & efer::NXE;
     paging_ = p;
     ripMask_ = codeSize_ == CodeSize::Bits64 ? ~0ull : 0xffffffffull;
-    fetchPage_ = nullptr;  // CS, paging or the code size may have changed: look instructions up again
+    updateAccessMode();
+    dropFetchPage();  // CS, paging or the code size may have changed: look instructions up again
 }
 
 VmExit Interpreter::run(uint64_t maxInstructions) {
     stop_ = false;
     pendingExit_ = VmExit{};
-    uint64_t executed = 0;  // instructions started, including ones that faulted
-    while (executed < maxInstructions && !stop_) {
+    const uint64_t target = retired() + maxInstructions;
+    while (!stop_ && retired() < target) {
+        burstLeft_ = static_cast<int64_t>(target - retired());
+        burstEnd_ = target;
         try {
+            if (s.flags.test(rflag::TF)) {
+                stepWithTrap();
+                continue;
+            }
             // The hot loop: run the handler, then go to the next instruction through the links
-            // between cached instructions of the page while that page's cache is current.
-            insnStart_ = s.rip;  // a fault in the fetch belongs to this instruction
+            // between cached instructions of the page. Anything that may make those links stale,
+            // needs the VMM or changes how instructions run calls endBurst() to leave the loop.
+            uint64_t rip = s.rip;
+            const uint64_t ripMask = ripMask_;
+            insnStart_ = rip;  // a fault in the fetch belongs to this instruction
             const DecodedInsn* insn = fetch();
             while (insn) {
-                insnStart_ = s.rip;
-                const bool shadowed = s.interruptShadow;
-                const uint64_t fallthrough = (insnStart_ + insn->length) & ripMask_;
+                insnStart_ = rip;
+                const uint64_t fallthrough = (rip + insn->length) & ripMask;
                 s.rip = fallthrough;
-                ++executed;
                 insn->exec(*this, *insn);
-                ++retired_;
-                if (shadowed) s.interruptShadow = false;
-                if (executed >= maxInstructions || stop_) break;
-                insn = successor(insn, fallthrough);
+                if (--burstLeft_ <= 0) break;
+                rip = s.rip;
+                insn = successor(insn, fallthrough);  // null: an exit is pending
             }
         } catch (const CpuException& e) {
+            --burstLeft_;  // a faulting instruction counts, so a fault loop still ends the run
             s.rip = insnStart_;
             handleException(e);
         } catch (const RestartForExit&) {
             s.rip = insnStart_;  // runs again once the VMM answered; the exit is pending
         }
     }
+    if (s.interruptShadow && retired() >= shadowEnds_) s.interruptShadow = false;
     VmExit exit = pendingExit_;
     pendingExit_ = VmExit{};
     return exit;
 }
 
+// One instruction with RFLAGS.TF set: it runs, then a single-step #DB trap is delivered
+// (DR6.BS), unless it faulted, was a software interrupt (which clears TF on entry) or
+// ran in a MOV SS shadow (SDM vol. 3, 17.3.1.4).
+void Interpreter::stepWithTrap() {
+    const bool shadowed = s.interruptShadow && retired() < shadowEnds_;
+    softIntDelivered_ = false;
+    insnStart_ = s.rip;
+    const DecodedInsn* insn = fetch();
+    if (!insn) return;  // an exit to the VMM is pending
+    s.rip = (insnStart_ + insn->length) & ripMask_;
+    insn->exec(*this, *insn);
+    --burstLeft_;
+    if (stop_) {
+        const ExitReason r = pendingExit_.reason;
+        if (r != ExitReason::PortIo && r != ExitReason::Mmio && r != ExitReason::Hypercall) return;
+    }
+    if (softIntDelivered_ || shadowed) return;
+    s.dr[6] |= 1ull << 14;  // DR6.BS: the #DB came from single-stepping
+    handleException(CpuException{kDB, 0, false});
+}
 // Looks the next instruction up and, when it is safe, links `insn` to it for next time.
 const DecodedInsn* Interpreter::successorSlow(const DecodedInsn* insn, bool straight) {
     DecodeCache::Page* page = fetchPage_;
@@ -172,7 +202,7 @@ const DecodedInsn* Interpreter::fetchSlow(uint64_t linear) {
             return cached;
         }
     }
-    fetchPage_ = nullptr;
+    dropFetchPage();  // the uncached copy has no links: the burst ends after it
     uncachedInsn_ = decoded;
     return &uncachedInsn_;
 }
@@ -264,11 +294,12 @@ void Interpreter::noteWriteToWatched(uint64_t physPage) {
     }
     if (decodeCache_.invalidate(physPage)) {
         ++tlb_.counters().codeWriteTraps;
-        fetchPage_ = nullptr;
+        dropFetchPage();
     }
 }
 
 uint64_t Interpreter::readLinearSlow(uint64_t linear, unsigned size, AccessType access, bool supervisor) {
+    if (access != AccessType::Execute) checkAlignment(linear, size, supervisor);
     if (((linear & 0xfff) + size) > 4096) {
         uint64_t v = 0;
         for (unsigned k = 0; k < size; ++k) v |= readLinear(linear + k, 1, access, supervisor) << (8 * k);
@@ -291,6 +322,7 @@ uint64_t Interpreter::readLinearSlow(uint64_t linear, unsigned size, AccessType 
 }
 
 void Interpreter::writeLinearSlow(uint64_t linear, unsigned size, uint64_t value, bool supervisor) {
+    checkAlignment(linear, size, supervisor);
     if (((linear & 0xfff) + size) > 4096) {
         // Translate both pages first so a fault on the second leaves memory untouched.
         uint64_t phys;
@@ -364,6 +396,7 @@ uint64_t Interpreter::pop(unsigned size) {
 void Interpreter::exitToVmm(const VmExit& exit) {
     pendingExit_ = exit;
     stop_ = true;
+    endBurst();
 }
 
 void Interpreter::reportInEngine(const VmExit& exit) {

@@ -51,7 +51,8 @@ public:
     void stateLoaded();
 
     void setInEngineObserver(InEngineExitObserver* observer) { observer_ = observer; }
-    uint64_t retired() const { return retired_; }
+    // Instructions executed so far (an instruction that faulted counts as executed too).
+    uint64_t retired() const { return burstEnd_ - static_cast<uint64_t>(burstLeft_); }
     const mmu::TlbCounters& tlbCounters() const { return tlb_.counters(); }
     mmu::PagingControls pagingControls() const;
 
@@ -112,9 +113,13 @@ public:
     uint64_t linearAddress(unsigned seg, uint64_t offset, unsigned size, AccessType access) {
         // Fast path: a present, writable, expand-up data segment and an offset within its limit
         // is valid for any access outside 64-bit mode (real, V86 and protected mode alike).
+        // In 64-bit mode, ES/CS/SS/DS are flat: only the canonical check remains.
         const Segment& sg = s.seg[seg];
-        if (codeSize_ != CodeSize::Bits64 && (sg.attributes & 0x9e) == 0x92 && offset + size - 1 <= sg.limit)
-            return (sg.base + offset) & 0xffffffffull;
+        if (codeSize_ != CodeSize::Bits64) {
+            if ((sg.attributes & 0x9e) == 0x92 && offset + size - 1 <= sg.limit) return (sg.base + offset) & 0xffffffffull;
+        } else if (seg < FS && static_cast<uint64_t>(static_cast<int64_t>(offset << 16) >> 16) == offset) {
+            return offset;
+        }
         return linearAddressSlow(seg, offset, size, access);
     }
     uint64_t readLinear(uint64_t linear, unsigned size, AccessType access, bool supervisor = false) {
@@ -168,11 +173,34 @@ public:
     uint64_t readTsc() const;
     void invalidatePage(uint64_t linear) {
         tlb_.invalidatePage(linear);
-        fetchPage_ = nullptr;
+        dropFetchPage();
     }
     void flushTlb(bool keepGlobal = false) {
         tlb_.flush(keepGlobal);
+        dropFetchPage();
+    }
+    // Ends the current burst of linked instructions after the running one: the run loop
+    // then looks at the CPU afresh (exits, mode changes, single-step, interrupt shadow).
+    void endBurst() {
+        burstEnd_ -= static_cast<uint64_t>(burstLeft_);
+        burstLeft_ = 0;
+    }
+    // The links between cached instructions may be stale (TLB, mode or code changed).
+    void dropFetchPage() {
         fetchPage_ = nullptr;
+        endBurst();
+    }
+    // STI / MOV SS / POP SS: maskable interrupts (and, for MOV SS, debug traps) wait until the
+    // next instruction has completed.
+    void startInterruptShadow() {
+        s.interruptShadow = true;
+        shadowEnds_ = retired() + 2;  // the count once this instruction and the next are done
+        endBurst();
+    }
+    // Flag writes that may set TF (POPF, IRET, SYSRET) call this so single-stepping starts.
+    void flagsChanged() {
+        updateAccessMode();
+        if (s.flags.test(rflag::TF)) endBurst();
     }
     const DecodeCache::Counters& decodeCounters() const { return decodeCache_.counters(); }
 
@@ -199,7 +227,7 @@ public:
 private:
     // The TLB permission bit an access needs: read/write/execute, supervisor or user.
     uint8_t allowBit(AccessType access, bool supervisor) const {
-        const unsigned user = (!supervisor && s.cpl() == 3) ? 3 : 0;
+        const unsigned user = supervisor ? 0 : userShift_;
         return static_cast<uint8_t>(1u << (static_cast<unsigned>(access) + user));
     }
     static uint64_t load(const uint8_t* p, unsigned size) {
@@ -239,15 +267,18 @@ private:
     const DecodedInsn* fetchSlow(uint64_t linear);
     // The instruction after `insn`: a link if this page's cache is still current (no TLB flush,
     // mode change or write to the page since `insn` was fetched), else a lookup that records one.
+    // Only called while the burst goes on, i.e. while fetchPage_'s links are current.
     const DecodedInsn* successor(const DecodedInsn* insn, uint64_t fallthrough) {
         const bool straight = s.rip == fallthrough;
-        if (fetchPage_) {
-            if (straight && insn->next) return insn->next;
-            if (!straight && insn->taken && insn->takenRip == s.rip) return insn->taken;
+        if (straight) {
+            if (insn->next) return insn->next;
+        } else if (insn->taken && insn->takenRip == s.rip) {
+            return insn->taken;
         }
         return successorSlow(insn, straight);
     }
     const DecodedInsn* successorSlow(const DecodedInsn* insn, bool straight);
+    void stepWithTrap();
     void watchWrite(uint64_t physPage);
     void noteWriteToWatched(uint64_t physPage);
     void handleException(const CpuException& e);
@@ -278,9 +309,28 @@ private:
     DecodedInsn uncachedInsn_;               // an instruction that crosses a page: not cached
     std::unordered_set<uint64_t> pageTablePages_;  // physical pages translations were read from
     uint64_t ripMask_ = 0xffffffffull;
+    // 3 at CPL 3 (the TLB's user permission bits apply), else 0. Kept by updateModeCache(),
+    // which every change of CS (and so of the CPL) goes through.
+    // 8 (no TLB bit: every user access takes the slow path) while alignment checking is on.
+    unsigned userShift_ = 0;
+    bool alignCheck_ = false;  // CR0.AM, RFLAGS.AC and CPL 3: misaligned data accesses are #AC
+    void updateAccessMode() {
+        const bool user = s.cpl() == 3;
+        alignCheck_ = user && (s.cr0 & cr0::AM) && s.flags.test(rflag::AC);
+        userShift_ = alignCheck_ ? 8 : user ? 3 : 0;
+    }
+    // #AC(0) for a misaligned 2/4/8/16-byte data access at CPL 3 with alignment checking on.
+    void checkAlignment(uint64_t linear, unsigned size, bool supervisor) {
+        if (alignCheck_ && !supervisor && (size & (size - 1)) == 0 && (linear & (size - 1))) fault(kAC, 0);
+    }
 
     uint64_t insnStart_ = 0;
-    uint64_t retired_ = 0;
+    // The run loop's instruction budget: retired() == burstEnd_ - burstLeft_. The hot loop only
+    // decrements burstLeft_; endBurst() zeroes it to leave the loop after the running instruction.
+    uint64_t burstEnd_ = 0;
+    int64_t burstLeft_ = 0;
+    uint64_t shadowEnds_ = 0;      // retired() at which the interrupt shadow is over
+    bool softIntDelivered_ = false;  // INT n / INT3 / INTO ran (no single-step trap after them)
     bool stop_ = false;
     VmExit pendingExit_;
 

@@ -64,7 +64,7 @@ void Interpreter::writeCr(unsigned cr, uint64_t value) {
 
 uint64_t Interpreter::readTsc() const {
     // Virtual time: one tick per retired instruction, so interpreter runs are deterministic.
-    return retired_ + static_cast<uint64_t>(s.msrs.tscOffset);
+    return retired() + static_cast<uint64_t>(s.msrs.tscOffset);
 }
 
 uint64_t Interpreter::readMsr(uint32_t index) {
@@ -98,7 +98,7 @@ void Interpreter::writeMsr(uint32_t index, uint64_t value) {
         if (!canonical(v)) fault(kGP, 0);
     };
     switch (index) {
-        case msr::TSC: m.tscOffset = static_cast<int64_t>(value - retired_); return;
+        case msr::TSC: m.tscOffset = static_cast<int64_t>(value - retired()); return;
         case msr::APIC_BASE: m.apicBase = value & 0xffffff000ull; m.apicBase |= value & 0x900; return;
         case msr::MISC_ENABLE: m.miscEnable = value; return;
         case msr::SYSENTER_CS: m.sysenterCs = value & 0xffff; return;

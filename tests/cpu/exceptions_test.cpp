@@ -598,3 +598,64 @@ TEST_CASE("exceptions: the mode each harness setup produces", "[exception][modes
     u.enterUser();
     CHECK(u.s.cpl() == 3);
 }
+
+// ---------------------------------------------------------------------------------------------
+// #DB single-step (RFLAGS.TF) and #AC alignment checks
+
+TEST_CASE("exceptions: TF traps after the next instruction with DR6.BS", "[exception][debug]") {
+    Machine p(Mode::Protected);
+    // pushfd (1) + or dword [esp], 0x100 (7) + popfd (1): TF is set from the first NOP on;
+    // the trap comes after that NOP, with EIP pointing at the second one.
+    p.run("pushfd\n or dword [esp], 0x100\n popfd\n nop\n nop");
+    CHECK(p.lastVector() == kDB);
+    CHECK(p.stack(0, 4) == Machine::kCode + 10);
+    CHECK((p.stack(2, 4) & rflag::TF) != 0);  // the pushed EFLAGS still has TF: IRET resumes stepping
+    CHECK((p.s.dr[6] & (1ull << 14)) != 0);
+    CHECK_FALSE(p.s.flags.test(rflag::TF));   // the handler runs with TF clear
+
+    Machine l(Mode::Long);
+    l.run("pushfq\n or qword [rsp], 0x100\n popfq\n lea rax, [rel .next]\n .next: nop");
+    CHECK(l.lastVector() == kDB);
+    CHECK(l.stack(0, 8) == l.reg(RAX));  // after the LEA, before the NOP
+}
+
+TEST_CASE("exceptions: POPF that clears TF still traps once; INT n does not trap", "[exception][debug]") {
+    Machine p(Mode::Protected);
+    p.run("pushfd\n or dword [esp], 0x100\n popfd\n pushfd\n and dword [esp], ~0x100\n popfd\n nop");
+    // The first pushfd after TF was set traps (TF was set when it started).
+    CHECK(p.lastVector() == kDB);
+    CHECK(p.stack(0, 4) == Machine::kCode + 10);
+
+    Machine n(Mode::Protected);
+    n.setGate(0x40, Machine::handlerAddress(0x40), 0x8e);
+    n.run("pushfd\n or dword [esp], 0x100\n popfd\n int 0x40");
+    CHECK(n.lastVector() == 0x40);  // the software interrupt's handler, not #DB
+}
+
+TEST_CASE("exceptions: #AC for misaligned user accesses with CR0.AM and EFLAGS.AC", "[exception][align]") {
+    auto userRun = [](bool am, bool ac, const char* code) {
+        auto m = std::make_unique<Machine>(Mode::ProtectedPaging);
+        for (unsigned page = 0; page < 0x40; ++page)  // low memory user-accessible
+            m->write(Machine::kPt32 + page * 4, 4, (page << 12) | 7);
+        if (am) m->s.cr0 |= cr0::AM;
+        if (ac) m->s.flags.setSystem(rflag::AC, true);
+        m->enterUser();
+        m->run(code);
+        return m;
+    };
+    SECTION("a misaligned dword read faults with error code 0") {
+        auto m = userRun(true, true, "mov eax, [0x21001]");
+        CHECK(m->lastVector() == kAC);
+        CHECK(m->stack(0, 4) == 0);
+    }
+    SECTION("a misaligned word write faults; aligned accesses and bytes do not") {
+        auto ok = userRun(true, true, "mov eax, [0x21004]\n mov byte [0x21003], 1\n mov word [0x21002], 2");
+        CHECK(ok->lastVector() != kAC);
+        auto m = userRun(true, true, "mov word [0x21003], 2");
+        CHECK(m->lastVector() == kAC);
+    }
+    SECTION("without CR0.AM or EFLAGS.AC there is no check") {
+        CHECK(userRun(false, true, "mov eax, [0x21001]")->lastVector() != kAC);
+        CHECK(userRun(true, false, "mov eax, [0x21001]")->lastVector() != kAC);
+    }
+}
