@@ -1,0 +1,102 @@
+/* cpu.h - one-instruction wrappers around x86 instructions C cannot express.
+ *
+ * Each function is `static inline` so it compiles to the instruction itself. The "memory"
+ * clobbers tell the compiler not to move memory accesses across port I/O or flag changes.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- Port I/O (the separate 64 KiB I/O address space: PIC, PIT, UART, IDE, PCI config) ---- */
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory"); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port) : "memory"); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory"); }
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+    return v;
+}
+static inline uint16_t inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+    return v;
+}
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+    return v;
+}
+/* A write to port 0x80 (the POST-code port, unused) takes about a microsecond: a short
+ * delay some old chips (the 8259 PIC) need between two accesses. */
+static inline void io_wait(void) { outb(0x80, 0); }
+
+/* ---- Memory-mapped device registers (volatile: every access really happens) ---- */
+static inline uint32_t mmio_read32(uintptr_t addr) { return *(volatile uint32_t *)addr; }
+static inline void mmio_write32(uintptr_t addr, uint32_t v) { *(volatile uint32_t *)addr = v; }
+
+/* ---- Interrupt flag ---- */
+static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
+/* STI delays interrupts by one instruction, so "sti; hlt" cannot miss a wake-up interrupt
+ * that arrives between the two. */
+static inline void sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+
+/* Disable interrupts and return the previous RFLAGS, for irq_restore(). */
+static inline uint64_t irq_save(void)
+{
+    uint64_t flags;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+    return flags;
+}
+static inline void irq_restore(uint64_t flags)
+{
+    if (flags & (1u << 9)) /* RFLAGS.IF was set */
+        sti();
+}
+
+/* ---- Control registers and MSRs ---- */
+static inline uint64_t read_cr2(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
+    return v;
+}
+static inline uint64_t read_cr3(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
+    return v;
+}
+static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+static inline void invlpg(uint64_t addr) { __asm__ volatile("invlpg (%0)" : : "r"(addr) : "memory"); }
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+/* Time Stamp Counter: CPU cycles since reset (constant rate on modern CPUs). */
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+__attribute__((noreturn)) static inline void halt_forever(void)
+{
+    for (;;) {
+        cli();
+        hlt();
+    }
+}

@@ -1,0 +1,19 @@
+/* gdt.h - segment descriptors and the Task State Segment. */
+#pragma once
+#include <stdint.h>
+
+/* Selectors (index * 8 | requested privilege level). The order is forced by SYSCALL/SYSRET,
+ * see kernel/syscall.c: user data must sit right after the 32-bit user code slot, and user
+ * 64-bit code right after user data. */
+enum segment_selector {
+    SEL_KERNEL_CODE = 0x08,
+    SEL_KERNEL_DATA = 0x10,
+    SEL_USER_CODE32 = 0x18 | 3, /* unused, but SYSRET's layout needs the slot */
+    SEL_USER_DATA = 0x20 | 3,
+    SEL_USER_CODE = 0x28 | 3,
+    SEL_TSS = 0x30,
+};
+
+void gdt_init(void);
+/* Stack the CPU switches to when an interrupt arrives in ring 3 (the process's kernel stack). */
+void tss_set_kernel_stack(uint64_t rsp0);

@@ -1,0 +1,66 @@
+/* main.c - kmain(), the kernel's first C function: bring up everything in order.
+ *
+ * boot/kernel_entry.asm calls kmain() on the boot stack with interrupts disabled.
+ * The order matters: we need the console to report anything, the GDT and IDT before an
+ * interrupt or exception can be taken, the page allocator before page tables or processes,
+ * and the timer running before drivers that wait with timeouts.
+ */
+#include "drivers/ide.h"
+#include "drivers/pci.h"
+#include "drivers/pic.h"
+#include "drivers/rtc.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/gdt.h"
+#include "kernel/idt.h"
+#include "kernel/kprintf.h"
+#include "kernel/pmm.h"
+#include "kernel/process.h"
+#include "kernel/sched.h"
+#include "kernel/syscall.h"
+#include "kernel/timer.h"
+#include "kernel/vmm.h"
+#include "net/net.h"
+#include <tinyos/boot_info.h>
+
+static void start_process(const char *program)
+{
+    int pid = process_spawn(program, 0, 0);
+    if (pid < 0)
+        panic("cannot start %s (error %d)", program, pid);
+    kprintf("started process %d: %s\n", pid, program);
+}
+
+void kmain(struct boot_info *boot)
+{
+    console_init();
+    kprintf("\ntinyos 0.1 -- a small x86-64 teaching kernel\n");
+    kprintf("booted from drive %x with %s reads\n", boot->boot_drive,
+            boot->load_method == 2 ? "CHS (INT 13h AH=02h)" : "LBA (INT 13h AH=42h)");
+
+    gdt_init();     /* kernel + user segments, TSS with RSP0 and the double-fault IST */
+    idt_init();     /* handlers for exceptions 0-31 and IRQs 32-47 */
+    pic_init();     /* 8259s remapped to vectors 0x20-0x2F, all lines masked */
+    pmm_init(boot); /* free page list from the E820 map */
+    vmm_init();     /* the kernel's own page tables */
+    syscall_init(); /* SYSCALL/SYSRET MSRs */
+    timer_init();   /* PIT at TIMER_HZ on IRQ 0 */
+    console_start_input(); /* UART receive interrupt, IRQ 4 */
+    sti();
+
+    timer_calibrate_tsc();
+    struct rtc_time now;
+    rtc_read(&now);
+    kprintf("timer: PIT at %u Hz, TSC %u.%03u MHz, RTC time %02u:%02u:%02u\n", TIMER_HZ,
+            timer_tsc_khz() / 1000, timer_tsc_khz() % 1000, now.hour, now.minute, now.second);
+
+    kprintf("PCI devices:\n");
+    pci_scan();
+    ide_init();
+    net_init();
+
+    start_process("shell");
+    start_process("counter");
+    start_process("spinner");
+    scheduler_run(); /* never returns: the boot stack becomes the scheduler's */
+}

@@ -1,0 +1,49 @@
+/* net.c - interface setup and the helpers every protocol uses. */
+#include "net/net.h"
+#include "drivers/e1000.h"
+#include "kernel/kprintf.h"
+#include "net/ethernet.h"
+
+struct net_interface net_if;
+
+void net_init(void)
+{
+    if (!e1000_init(eth_receive))
+        return;
+    e1000_mac(net_if.mac);
+    net_if.ip = NET_PREFIX | net_if.mac[5];
+    net_if.netmask = NET_NETMASK;
+    net_if.up = true;
+    char ip[16];
+    net_format_ip(ip, net_if.ip);
+    kprintf("net: IP address %s/24\n", ip);
+}
+
+uint16_t net_checksum(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint32_t sum = 0;
+    for (; len > 1; len -= 2, p += 2)
+        sum += (uint32_t)(p[0] << 8 | p[1]);
+    if (len)
+        sum += (uint32_t)p[0] << 8;
+    while (sum >> 16) /* fold the carries back in */
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+void net_format_ip(char *buf, uint32_t ip)
+{
+    int n = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        unsigned byte = (ip >> shift) & 0xFF;
+        if (byte >= 100)
+            buf[n++] = (char)('0' + byte / 100);
+        if (byte >= 10)
+            buf[n++] = (char)('0' + byte / 10 % 10);
+        buf[n++] = (char)('0' + byte % 10);
+        if (shift)
+            buf[n++] = '.';
+    }
+    buf[n] = '\0';
+}
