@@ -2,6 +2,8 @@
 // the TLB, RAM/ROM/MMIO).
 #include "cpu/interpreter.hpp"
 
+#include <algorithm>
+
 #include <cstring>
 
 namespace hvlab::cpu {
@@ -48,12 +50,27 @@ void Interpreter::updateModeCache() {
 }
 
 VmExit Interpreter::run(uint64_t maxInstructions) {
-    stop_ = false;
+    if (stop_) {  // an exit raised outside run() (a triple fault while injecting an interrupt)
+        stop_ = false;
+        VmExit exit = pendingExit_;
+        pendingExit_ = VmExit{};
+        return exit;
+    }
     pendingExit_ = VmExit{};
     const uint64_t target = retired() + maxInstructions;
-    while (!stop_ && retired() < target) {
-        burstLeft_ = static_cast<int64_t>(target - retired());
-        burstEnd_ = target;
+    while (!stop_) {
+        const uint64_t done = retired();
+        if (done >= target) break;
+        if (windowRequested_ && interruptible()) {
+            pendingExit_.reason = ExitReason::InterruptWindow;
+            pendingExit_.rip = s.rip;
+            break;
+        }
+        // In an interrupt shadow, run just the shadowed instruction, then look again.
+        uint64_t burst = target - done;
+        if (s.interruptShadow && done < shadowEnds_) burst = std::min(burst, shadowEnds_ - done);
+        burstLeft_ = static_cast<int64_t>(burst);
+        burstEnd_ = done + burst;
         try {
             if (s.flags.test(rflag::TF)) {
                 stepWithTrap();
@@ -84,6 +101,7 @@ VmExit Interpreter::run(uint64_t maxInstructions) {
         }
     }
     if (s.interruptShadow && retired() >= shadowEnds_) s.interruptShadow = false;
+    stop_ = false;
     VmExit exit = pendingExit_;
     pendingExit_ = VmExit{};
     return exit;
@@ -126,6 +144,26 @@ const DecodedInsn* Interpreter::successorSlow(const DecodedInsn* insn, bool stra
         }
     }
     return following;
+}
+
+void Interpreter::injectInterrupt(uint8_t vector) {
+    s.halted = false;
+    insnStart_ = s.rip;  // where a shutdown during delivery is reported
+    try {
+        deliverEvent(vector, EventKind::HardwareInterrupt, 0, false);
+    } catch (const CpuException& e) {
+        handleException(e);  // a fault while delivering: #DF or a triple fault, as for exceptions
+    } catch (const RestartForExit&) {
+        shutdown("interrupt delivery through MMIO");
+    }
+    dropFetchPage();
+}
+
+void Interpreter::setA20(bool enabled) {
+    const uint64_t mask = enabled ? ~0ull : ~(1ull << 20);
+    if (mask == a20Mask_) return;
+    a20Mask_ = mask;
+    flushTlb();  // every translation may now land elsewhere
 }
 
 void Interpreter::completeExit(const VmExit& handled) {
@@ -249,8 +287,8 @@ uint8_t* Interpreter::translate(uint64_t linear, AccessType access, bool supervi
         s.cr2 = linear;
         fault(kPF, w.errorCode);
     }
-    physical = w.physical;
-    const uint64_t physPage = w.physical & ~0xfffull;
+    physical = w.physical & a20Mask_;
+    const uint64_t physPage = physical & ~0xfffull;
     if (access == AccessType::Write) noteWriteToWatched(physPage);
     // The shadow TLB stays coherent with the guest's page tables: the pages this translation
     // was read from are write-protected, and a write to one drops the TLB (a "write trap").

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <cstring>
 #include <unordered_set>
 
@@ -51,6 +52,21 @@ public:
     void stateLoaded();
 
     void setInEngineObserver(InEngineExitObserver* observer) { observer_ = observer; }
+    // The INTR side of the CPU, driven by the VMM. interruptible(): RFLAGS.IF = 1 and no STI /
+    // MOV SS shadow. injectInterrupt() delivers an external interrupt now (through the IVT/IDT,
+    // waking a halted CPU). With the window requested, run() returns an InterruptWindow exit as
+    // soon as the guest becomes interruptible, as VT-x's interrupt-window exiting does.
+    bool interruptible() const {
+        return s.flags.test(rflag::IF) && !(s.interruptShadow && retired() < shadowEnds_);
+    }
+    void injectInterrupt(uint8_t vector);
+    void requestInterruptWindow(bool on) { windowRequested_ = on; }
+    // The A20 gate (i8042 output port / port 0x92): when off, physical address bit 20 reads as
+    // 0, so addresses wrap at 1 MiB as on an 8086 (real-mode code of the 1980s relies on it).
+    void setA20(bool enabled);
+    // Where RDTSC's time comes from (the VMM's virtual clock, in ns); unset: retired().
+    void setTscSource(std::function<uint64_t()> source) { tscSource_ = std::move(source); }
+
     // Instructions executed so far (an instruction that faulted counts as executed too).
     uint64_t retired() const { return burstEnd_ - static_cast<uint64_t>(burstLeft_); }
     const mmu::TlbCounters& tlbCounters() const { return tlb_.counters(); }
@@ -200,7 +216,7 @@ public:
     // Flag writes that may set TF (POPF, IRET, SYSRET) call this so single-stepping starts.
     void flagsChanged() {
         updateAccessMode();
-        if (s.flags.test(rflag::TF)) endBurst();
+        if (s.flags.test(rflag::TF) || (windowRequested_ && s.flags.test(rflag::IF))) endBurst();
     }
     const DecodeCache::Counters& decodeCounters() const { return decodeCache_.counters(); }
 
@@ -330,7 +346,11 @@ private:
     uint64_t burstEnd_ = 0;
     int64_t burstLeft_ = 0;
     uint64_t shadowEnds_ = 0;      // retired() at which the interrupt shadow is over
-    bool softIntDelivered_ = false;  // INT n / INT3 / INTO ran (no single-step trap after them)
+    bool softIntDelivered_ = false;
+    bool windowRequested_ = false;
+    uint64_t a20Mask_ = ~0ull;
+    std::function<uint64_t()> tscSource_;
+    uint64_t tscClock() const;  // INT n / INT3 / INTO ran (no single-step trap after them)
     bool stop_ = false;
     VmExit pendingExit_;
 

@@ -63,9 +63,12 @@ void Interpreter::writeCr(unsigned cr, uint64_t value) {
 }
 
 uint64_t Interpreter::readTsc() const {
-    // Virtual time: one tick per retired instruction, so interpreter runs are deterministic.
-    return retired() + static_cast<uint64_t>(s.msrs.tscOffset);
+    // Virtual time, so interpreter runs are deterministic: the VMM's clock when it gave one
+    // (the TSC then counts at 1 GHz of guest time), else one tick per retired instruction.
+    return tscClock() + static_cast<uint64_t>(s.msrs.tscOffset);
 }
+
+uint64_t Interpreter::tscClock() const { return tscSource_ ? tscSource_() : retired(); }
 
 uint64_t Interpreter::readMsr(uint32_t index) {
     auto& m = s.msrs;
@@ -98,8 +101,8 @@ void Interpreter::writeMsr(uint32_t index, uint64_t value) {
         if (!canonical(v)) fault(kGP, 0);
     };
     switch (index) {
-        case msr::TSC: m.tscOffset = static_cast<int64_t>(value - retired()); return;
-        case msr::APIC_BASE: m.apicBase = value & 0xffffff000ull; m.apicBase |= value & 0x900; return;
+        case msr::TSC: m.tscOffset = static_cast<int64_t>(value - tscClock()); return;
+        case msr::APIC_BASE: m.apicBase = value & 0xfffffff000ull; m.apicBase |= value & 0x900; return;
         case msr::MISC_ENABLE: m.miscEnable = value; return;
         case msr::SYSENTER_CS: m.sysenterCs = value & 0xffff; return;
         case msr::SYSENTER_ESP: requireCanonical(value); m.sysenterEsp = value; return;

@@ -1,6 +1,7 @@
 #include "frontend/run_command.hpp"
 
 #include <atomic>
+#include <optional>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -13,6 +14,8 @@
 #include "firmware/embed/bundled_guest.hpp"
 #include "frontend/size_option.hpp"
 #include "frontend/summary.hpp"
+#include "hv/boot/boot_image_error.hpp"
+#include "hv/boot/direct_boot.hpp"
 #include "hv/kvm_engine.hpp"
 #include "hv/vm.hpp"
 
@@ -21,6 +24,30 @@ namespace hvlab::frontend {
 namespace {
 
 void fail(const std::string& message) { fmt::print(stderr, "hvlab: error: {}\n", message); }
+
+// --disk FILE[,readonly][,snapshot] -> a DiskConfig; nullopt (with a message) if malformed.
+std::optional<hv::DiskConfig> parseDisk(const std::string& spec, bool snapshotAll) {
+    hv::DiskConfig d;
+    d.snapshot = snapshotAll;
+    size_t comma = spec.find(',');
+    d.path = spec.substr(0, comma);
+    while (comma != std::string::npos) {
+        const size_t next = spec.find(',', comma + 1);
+        const std::string flag = spec.substr(comma + 1, next == std::string::npos ? next : next - comma - 1);
+        if (flag == "readonly" || flag == "ro") d.readOnly = true;
+        else if (flag == "snapshot") d.snapshot = true;
+        else {
+            fail(fmt::format("--disk '{}': unknown flag '{}' (readonly, snapshot)", spec, flag));
+            return std::nullopt;
+        }
+        comma = next;
+    }
+    if (d.path.empty()) {
+        fail(fmt::format("--disk '{}': no file name", spec));
+        return std::nullopt;
+    }
+    return d;
+}
 
 // Forwards stdin to COM1 until `done`; ends quietly at EOF.
 void forwardStdin(hv::Vm& vm, const std::atomic<bool>& done) {
@@ -33,7 +60,7 @@ void forwardStdin(hv::Vm& vm, const std::atomic<bool>& done) {
         if (p.revents & (POLLERR | POLLNVAL)) return;
         const ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
         if (n <= 0) return;
-        vm.uart().queueInput(std::string_view(buf, static_cast<size_t>(n)));
+        vm.queueSerialInput(std::string_view(buf, static_cast<size_t>(n)));
     }
 }
 
@@ -50,9 +77,19 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
         ->check(CLI::NonNegativeNumber);
     run->add_flag("--quiet,-q", o.quiet, "Print only the guest's output and errors, no summary");
     run->add_option("--kvm-device", o.kvmDevice, "KVM device node (for testing)")->capture_default_str();
+    run->add_option("--disk", o.disks,
+                    "IDE disk image (raw), repeatable: primary master, primary slave, secondary master, slave. "
+                    "FILE[,readonly][,snapshot]; with disks and no --bios the bundled hvlab BIOS boots the first")
+        ->take_all();
+    run->add_option("--kernel", o.kernel, "Boot this kernel directly, as QEMU's -kernel: a Linux bzImage or a "
+                                          "multiboot (v1) ELF / a.out-kludge kernel; no firmware runs");
+    run->add_option("--initrd", o.initrd, "Linux: the initial ramdisk; multiboot: the module list "
+                                          "\"file args,file2 args\" (as QEMU)")->needs("--kernel");
+    run->add_option("--append", o.append, "The kernel command line")->needs("--kernel");
+    run->add_flag("--snapshot", o.snapshot, "Write to copy-on-write overlays in memory: disk files stay untouched");
     run->add_option("image,--bios", o.image,
                     "Firmware image (a flat ROM whose last 16 bytes hold the reset vector, as QEMU's -bios); "
-                    "default: the bundled guest");
+                    "default: the hvlab BIOS with --disk, else the bundled guest");
     return run;
 }
 
@@ -79,15 +116,38 @@ int runCommand(const RunOptions& o) {
         };
     }
 
+    if (o.disks.size() > 4) {
+        fail(fmt::format("{} disks given; the IDE controller takes 4", o.disks.size()));
+        return hv::exit_status::kUsage;
+    }
+    for (const std::string& spec : o.disks) {
+        const auto disk = parseDisk(spec, o.snapshot);
+        if (!disk) return hv::exit_status::kUsage;
+        config.disks.push_back(*disk);
+    }
+
     std::unique_ptr<hv::Vm> vm;
     try {
-        if (o.image.empty()) {
+        if (o.image.empty() && (!config.disks.empty() || !o.kernel.empty())) {
+            config.firmware.name = firmware::bundledBiosName();
+            config.firmware.embedded = firmware::bundledBios();
+        } else if (o.image.empty()) {
             config.firmware.name = firmware::bundledGuestName();
             config.firmware.embedded = firmware::bundledGuest();
         } else {
             config.firmware = hv::loadFirmwareFile(o.image);
         }
+        const uint64_t memoryBytes = config.memoryBytes;
         vm = std::make_unique<hv::Vm>(std::move(config));
+        if (!o.kernel.empty()) {
+            const hv::boot::DirectBootResult boot =
+                hv::boot::loadDirectBoot({o.kernel, o.initrd, o.append}, vm->memory(), memoryBytes);
+            vm->startAt(boot.entry);
+            if (!o.quiet) fmt::print(stderr, "hvlab: {}\n", boot.summary);
+        }
+    } catch (const hv::boot::BootImageError& e) {
+        fail(e.what());
+        return hv::exit_status::kUsage;
     } catch (const hv::ImageError& e) {
         fail(e.what());
         return hv::exit_status::kUsage;
@@ -125,6 +185,7 @@ int runCommand(const RunOptions& o) {
         siginfo_t info;
         const int sig = sigtimedwait(&stopSignals, &info, &wait);
         if (sig == SIGINT || sig == SIGTERM) vm->stop(hv::exit_status::kInterrupted, fmt::format("stopped by signal {}", sig));
+        std::fflush(stdout);  // a prompt without a newline must reach the user too
         if (o.timeoutSeconds > 0 &&
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > o.timeoutSeconds)
             vm->stop(hv::exit_status::kTimeout, fmt::format("timed out after {} s", o.timeoutSeconds));

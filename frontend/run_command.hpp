@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 namespace hvlab::frontend {
 
@@ -14,6 +15,9 @@ struct RunOptions {
     double timeoutSeconds = 0;
     bool quiet = false;
     std::string kvmDevice = "/dev/kvm";
+    std::vector<std::string> disks;  // FILE[,readonly][,snapshot]
+    bool snapshot = false;           // every disk copy-on-write (as QEMU's -snapshot)
+    std::string kernel, initrd, append;  // direct boot (Linux bzImage or multiboot)
 };
 
 // Adds the `run` subcommand; `handler` receives the parsed options.

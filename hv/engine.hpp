@@ -33,6 +33,19 @@ public:
 
     // Whether the guest can take a maskable interrupt now (RFLAGS.IF), read cheaply.
     virtual bool interruptsEnabled() = 0;
+
+    // The INTR line, as the VMM drives it (VS interrupts). canInjectInterrupt(): IF = 1 and no
+    // STI/MOV SS shadow, so injectInterrupt() may deliver a vector before the next instruction.
+    // Otherwise the VMM asks for an interrupt window: the next run() returns an InterruptWindow
+    // exit as soon as the guest can take one.
+    virtual bool canInjectInterrupt() = 0;
+    virtual void injectInterrupt(uint8_t vector) = 0;
+    virtual void requestInterruptWindow(bool on) = 0;
+    // The next run() returns (reason None) after about this many guest instructions, so timers
+    // fire on time; engines that run on host time (KVM) ignore it: the VMM kicks them instead.
+    virtual void setRunBudget(uint64_t /*instructions*/) {}
+    // The A20 gate. KVM has no A20 masking (memory above 1 MiB never wraps there): ignored.
+    virtual void setA20(bool /*enabled*/) {}
     // Instructions retired so far, where the engine can count them (0 otherwise).
     virtual uint64_t instructionsRetired() const { return 0; }
 };

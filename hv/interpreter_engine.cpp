@@ -24,7 +24,9 @@ cpu::VmExit InterpreterEngine::run() {
         e.rip = state_.rip;
         return e;
     }
-    return interpreter_.run(kSliceInstructions);
+    const uint64_t budget = budget_;
+    budget_ = kSliceInstructions;
+    return interpreter_.run(budget);
 }
 
 }  // namespace hvlab::hv

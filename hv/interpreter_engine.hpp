@@ -2,6 +2,7 @@
 // so a kick is noticed within a slice.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 
 #include "cpu/interpreter.hpp"
@@ -22,6 +23,13 @@ public:
     void kick() override { kicked_.store(true, std::memory_order_relaxed); }
     bool interruptsEnabled() override { return state_.flags.test(cpu::rflag::IF); }
     uint64_t instructionsRetired() const override { return interpreter_.retired(); }
+    bool canInjectInterrupt() override { return interpreter_.interruptible(); }
+    void injectInterrupt(uint8_t vector) override { interpreter_.injectInterrupt(vector); }
+    void requestInterruptWindow(bool on) override { interpreter_.requestInterruptWindow(on); }
+    void setA20(bool enabled) override { interpreter_.setA20(enabled); }
+    void setRunBudget(uint64_t instructions) override {
+        budget_ = std::clamp<uint64_t>(instructions, 1, kSliceInstructions);
+    }
 
     cpu::Interpreter& interpreter() { return interpreter_; }
 
@@ -31,6 +39,7 @@ private:
     cpu::CpuState state_;
     cpu::Interpreter interpreter_;
     std::atomic<bool> kicked_{false};
+    uint64_t budget_ = kSliceInstructions;
 };
 
 }  // namespace hvlab::hv

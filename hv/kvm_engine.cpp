@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace hvlab::hv {
 
@@ -428,6 +429,23 @@ bool KvmEngine::interruptsEnabled() {
     kvm_regs regs{};
     if (ioctl(vcpuFd_, KVM_GET_REGS, &regs) < 0) return false;
     return regs.rflags & cpu::rflag::IF;
+}
+
+// With the userspace interrupt controller, KVM reports after every exit whether an
+// interrupt can be injected (IF = 1, no shadow, no event being delivered).
+bool KvmEngine::canInjectInterrupt() {
+    return run_ && run_->ready_for_interrupt_injection && run_->if_flag;
+}
+
+void KvmEngine::injectInterrupt(uint8_t vector) {
+    kvm_interrupt irq{};
+    irq.irq = vector;
+    if (ioctl(vcpuFd_, KVM_INTERRUPT, &irq) < 0)
+        spdlog::warn("KVM_INTERRUPT (vector {:#x}) failed: {}", vector, std::strerror(errno));
+}
+
+void KvmEngine::requestInterruptWindow(bool on) {
+    if (run_) run_->request_interrupt_window = on ? 1 : 0;
 }
 
 }  // namespace hvlab::hv

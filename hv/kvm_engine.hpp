@@ -43,6 +43,9 @@ public:
     void complete(const cpu::VmExit& handled) override;
     void kick() override;
     bool interruptsEnabled() override;
+    bool canInjectInterrupt() override;
+    void injectInterrupt(uint8_t vector) override;
+    void requestInterruptWindow(bool on) override;
 
     // Seconds spent creating the VM (open to vCPU ready), for the startup figure.
     double setupSeconds() const { return setupSeconds_; }

@@ -18,8 +18,9 @@ std::chrono::steady_clock::time_point& processStart() {
     return t;
 }
 
-constexpr uint64_t kLowRamEnd = 0xa0000;    // conventional memory ends at 640 KiB
-constexpr uint64_t kUpperRamStart = 0xc0000;  // the VGA window 0xA0000-0xBFFFF stays unmapped
+constexpr uint64_t kLowRamEnd = 0xa0000;      // conventional memory ends at 640 KiB
+constexpr uint64_t kVgaWindowEnd = 0xc0000;   // 0xA0000-0xBFFFF: the VGA window, plain RAM here
+constexpr uint64_t kUpperRamStart = 0xc0000;
 constexpr uint64_t kOneMiB = 0x100000;
 constexpr uint64_t k4GiB = 0x100000000ull;
 
@@ -42,10 +43,13 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
     state_ = cpu::CpuState::atReset();
     state_.gpr[cpu::RDX] = cpuid_.signature();  // EDX holds the processor signature after RESET
 
-    if (config_.engine == EngineKind::Kvm)
+    if (config_.engine == EngineKind::Kvm) {
         engine_ = std::make_unique<KvmEngine>(map_, cpuid_, config_.kvmDevice);
-    else
-        engine_ = std::make_unique<InterpreterEngine>(map_, cpuid_, this);
+    } else {
+        auto interp = std::make_unique<InterpreterEngine>(map_, cpuid_, this);
+        interp->interpreter().setTscSource([this] { return guestNowNs(); });
+        engine_ = std::move(interp);
+    }
     engine_->loadState(state_);
 }
 
@@ -66,6 +70,9 @@ void Vm::buildMemory() {
     const uint64_t alias = std::min<uint64_t>(romSize, 128 * 1024);
     const uint64_t aliasBase = kOneMiB - alias;
     map_.addRam(0, std::min(ram, kLowRamEnd), base, "ram (conventional)");
+    // The VGA window is backed by memory so the text buffer at 0xB8000 is written at RAM speed
+    // (the VGA device reads it for the screen); graphics modes are not modelled.
+    map_.addRam(kLowRamEnd, kVgaWindowEnd - kLowRamEnd, base + kLowRamEnd, "vga window");
     if (aliasBase > kUpperRamStart) map_.addRam(kUpperRamStart, aliasBase - kUpperRamStart, base + kUpperRamStart, "ram (upper)");
     map_.addRom(aliasBase, alias, rom + romSize - alias, "firmware (below 1 MiB)");
     if (ram > kOneMiB) map_.addRam(kOneMiB, ram - kOneMiB, base + kOneMiB, "ram");
@@ -73,18 +80,120 @@ void Vm::buildMemory() {
 }
 
 void Vm::buildDevices() {
-    uart_ = std::make_unique<devices::Uart16550>(0x3f8, &com1Irq_, [this](uint8_t byte) {
+    BoardConfig board;
+    board.ramBytes = config_.memoryBytes;
+    board.disks = config_.disks;
+    if (config_.rtcStartUnixSeconds)
+        board.rtcStartUnixSeconds = *config_.rtcStartUnixSeconds;
+    else if (config_.engine == EngineKind::Kvm)
+        board.rtcStartUnixSeconds = std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch()).count();
+    board.serialOut = [this](uint8_t byte) {
         if (config_.serialOut) config_.serialOut(byte);
-    });
-    io_.attach(0x3f8, 8, uart_.get());
-    debugExit_ = std::make_unique<devices::DebugExit>(devices::DebugExit::kDefaultPort,
-                                                      [this](uint32_t value) { debugExitValue_ = value; });
-    io_.attach(devices::DebugExit::kDefaultPort, 1, debugExit_.get());
+    };
+    board.wake = [this] { wake(); };
+    board.onResetRequest = [this](std::string why) {
+        if (!resetRequest_) resetRequest_ = std::move(why);
+    };
+    board.onDebugExit = [this](uint32_t value) { debugExitValue_ = value; };
+    board.onA20 = [this](bool enabled) {
+        if (engine_) engine_->setA20(enabled);
+    };
+    board_ = std::make_unique<PcBoard>(board, clock_, map_);
 }
 
 uint64_t Vm::nowNs() const {
     return static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count());
+}
+
+uint64_t Vm::guestNowNs() const {
+    if (config_.engine == EngineKind::Kvm) return nowNs();
+    const uint64_t retired = engine_ ? engine_->instructionsRetired() : 0;
+    return retired * kNsPerInstruction + idleNs_;
+}
+
+void Vm::wake() {
+    {
+        std::lock_guard lock(wakeMutex_);
+        woken_ = true;
+    }
+    wakeCv_.notify_all();
+    if (engine_) engine_->kick();
+}
+
+uint64_t Vm::nextDeadlineNs() const {
+    uint64_t next = devices::kNoDeadline;
+    for (const devices::TimedDevice* d : board_->timedDevices()) next = std::min(next, d->nextDeadlineNs());
+    return next;
+}
+
+void Vm::serviceDevices() {
+    board_->pollInputs();
+    const uint64_t now = guestNowNs();
+    for (devices::TimedDevice* d : board_->timedDevices()) d->advanceTo(now);
+}
+
+// The INTR pin: deliver now if the guest can take it, otherwise ask for an interrupt window.
+void Vm::deliverInterrupt() {
+    devices::InterruptSource& intr = board_->interruptSource();
+    if (!intr.intrAsserted()) {
+        engine_->requestInterruptWindow(false);
+        return;
+    }
+    if (engine_->canInjectInterrupt()) {
+        engine_->requestInterruptWindow(false);
+        if (const std::optional<uint8_t> vector = intr.acknowledge()) engine_->injectInterrupt(*vector);
+    } else {
+        engine_->requestInterruptWindow(true);
+    }
+}
+
+void Vm::armNextDeadline() {
+    const uint64_t next = nextDeadlineNs();
+    if (config_.engine == EngineKind::Kvm) {
+        if (next == devices::kNoDeadline) {
+            kicker_.disarm();
+        } else {
+            const uint64_t now = nowNs();
+            const auto delay = std::chrono::nanoseconds(next > now ? next - now : 0);
+            kicker_.arm(std::chrono::steady_clock::now() + delay, [this] { engine_->kick(); });
+        }
+        return;
+    }
+    const uint64_t now = guestNowNs();
+    if (next != devices::kNoDeadline) engine_->setRunBudget(next > now ? (next - now + kNsPerInstruction - 1) / kNsPerInstruction : 1);
+}
+
+bool Vm::waitForInterrupt(RunOutcome& outcome, uint64_t rip) {
+    for (;;) {
+        if (stopRequested_.load()) return true;  // run() reports the stop
+        serviceDevices();
+        if (resetRequest_ || debugExitValue_) return true;
+        if (board_->interruptSource().intrAsserted()) return true;  // delivered by the loop
+        const uint64_t next = nextDeadlineNs();
+        if (config_.engine != EngineKind::Kvm && next != devices::kNoDeadline) {
+            // Virtual time: nothing happens while halted, so jump to the next timer event.
+            const uint64_t now = guestNowNs();
+            if (next > now) idleNs_ += next - now;
+            continue;
+        }
+        if (next == devices::kNoDeadline && !board_->waitsForHostInput()) {
+            outcome.kind = StopKind::Halted;
+            outcome.exitStatus = exit_status::kOk;
+            outcome.message = fmt::format("guest halted at rip {:#x} waiting for an interrupt, but no timer is "
+                                          "armed and no device waits for input: stopped",
+                                          rip);
+            return false;
+        }
+        // Host time (KVM), or waiting for host input: sleep until the deadline or a wake-up.
+        std::unique_lock lock(wakeMutex_);
+        const auto until = next == devices::kNoDeadline
+                               ? std::chrono::steady_clock::now() + std::chrono::milliseconds(20)
+                               : start_ + std::chrono::nanoseconds(next);
+        wakeCv_.wait_until(lock, until, [this] { return woken_ || stopRequested_.load(); });
+        woken_ = false;
+    }
 }
 
 void Vm::onInEngineExit(const cpu::VmExit& exit) { exits_.record(nowNs(), 0, exit, 0); }
@@ -93,7 +202,7 @@ void Vm::stop(int exitStatus, std::string why) {
     if (stopRequested_.exchange(true)) return;
     stopStatus_ = exitStatus;
     stopReason_ = std::move(why);
-    engine_->kick();
+    wake();
 }
 
 std::string Vm::lastExitsText(size_t count) const {
@@ -114,6 +223,7 @@ RunOutcome Vm::run() {
     }
     for (;;) {
         if (stopRequested_.load()) {
+            kicker_.disarm();
             engine_->saveState(state_);
             outcome.kind = StopKind::Stopped;
             outcome.exitStatus = stopStatus_;
@@ -121,6 +231,18 @@ RunOutcome Vm::run() {
             outcome.message = fmt::format("{} (rip {:#x})", stopReason_, state_.rip);
             return outcome;
         }
+        serviceDevices();
+        if (resetRequest_) {
+            kicker_.disarm();
+            engine_->saveState(state_);
+            outcome.kind = StopKind::Reset;
+            outcome.exitStatus = exit_status::kOk;
+            outcome.rip = state_.rip;
+            outcome.message = fmt::format("{} (rip {:#x}): VM stopped", *resetRequest_, state_.rip);
+            return outcome;
+        }
+        deliverInterrupt();
+        armNextDeadline();
         cpu::VmExit exit = engine_->run();
         if (exit.reason == cpu::ExitReason::None || exit.reason == cpu::ExitReason::Kicked) continue;
         const auto t0 = std::chrono::steady_clock::now();
@@ -129,6 +251,7 @@ RunOutcome Vm::run() {
         const ExitRecord& rec = exits_.record(nowNs(), 0, exit, static_cast<uint32_t>(cost.count()));
         if (config_.onExit) config_.onExit(rec);
         if (!keepRunning) {
+            kicker_.disarm();
             engine_->saveState(state_);
             return outcome;
         }
@@ -141,10 +264,13 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
     outcome.rip = exit.rip;
     switch (exit.reason) {
         case ExitReason::PortIo:
+            // On the virtual clock an I/O access takes as long as an ISA bus cycle does, so
+            // polling loops timed by the PIT or port 0x61 see time pass as on hardware.
+            if (config_.engine != EngineKind::Kvm) idleNs_ += kNsPerPortIo;
             if (exit.io.write) {
-                io_.write(exit.io.port, exit.io.size, exit.io.value);
+                board_->io().write(exit.io.port, exit.io.size, exit.io.value);
             } else {
-                exit.io.value = io_.read(exit.io.port, exit.io.size);
+                exit.io.value = board_->io().read(exit.io.port, exit.io.size);
                 engine_->complete(exit);
             }
             if (debugExitValue_) {
@@ -157,24 +283,23 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
             return true;
         case ExitReason::Mmio:
             if (exit.mmio.write) {
-                mmio_.write(exit.mmio.gpa, exit.mmio.size, exit.mmio.value);
+                board_->mmio().write(exit.mmio.gpa, exit.mmio.size, exit.mmio.value);
             } else {
-                mmio_.read(exit.mmio.gpa, exit.mmio.size, exit.mmio.value);
+                board_->mmio().read(exit.mmio.gpa, exit.mmio.size, exit.mmio.value);
                 engine_->complete(exit);
             }
             return true;
-        case ExitReason::Hlt: {
-            // No interrupt controller or timer exists yet, so nothing can ever wake a halted
-            // CPU: end the run cleanly, and say whether the guest expected to be woken.
-            const bool ifSet = engine_->interruptsEnabled();
-            outcome.kind = StopKind::Halted;
-            outcome.exitStatus = exit_status::kOk;
-            outcome.message = ifSet ? fmt::format("guest halted at rip {:#x} waiting for an interrupt, but no device "
-                                                  "can raise one: stopped",
-                                                  exit.rip)
-                                    : fmt::format("guest halted with interrupts disabled at rip {:#x}", exit.rip);
-            return false;
-        }
+        case ExitReason::Hlt:
+            // HLT with interrupts disabled is how small guests power off; otherwise wait for one.
+            if (!engine_->interruptsEnabled()) {
+                outcome.kind = StopKind::Halted;
+                outcome.exitStatus = exit_status::kOk;
+                outcome.message = fmt::format("guest halted with interrupts disabled at rip {:#x}", exit.rip);
+                return false;
+            }
+            return waitForInterrupt(outcome, exit.rip);
+        case ExitReason::InterruptWindow:
+            return true;  // the loop delivers the interrupt before the next entry
         case ExitReason::Shutdown:
             outcome.kind = StopKind::TripleFault;
             outcome.exitStatus = exit_status::kTripleFault;

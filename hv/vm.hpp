@@ -13,12 +13,17 @@
 #include "cpu/cpu_state.hpp"
 #include "cpu/cpuid_model.hpp"
 #include "cpu/vm_exit.hpp"
+#include <condition_variable>
+#include <mutex>
+
 #include "devices/bus.hpp"
-#include "devices/debug_exit.hpp"
+#include "devices/clock.hpp"
 #include "devices/uart16550.hpp"
+#include "hv/deadline_kicker.hpp"
 #include "hv/engine.hpp"
 #include "hv/exit_ring.hpp"
 #include "hv/firmware_image.hpp"
+#include "hv/pc_board.hpp"
 #include "mmu/physical_map.hpp"
 
 namespace hvlab::hv {
@@ -32,7 +37,17 @@ struct VmConfig {
     // Called for every exit the VMM handles, after handling (for --trace-exits).
     std::function<void(const ExitRecord&)> onExit;
     const char* kvmDevice = "/dev/kvm";
+    // IDE disks: primary master, primary slave, secondary master, secondary slave.
+    std::vector<DiskConfig> disks;
+    // RTC time at power-on (Unix seconds); by default a fixed date on the interpreter (so runs
+    // are deterministic) and the host's time on KVM.
+    std::optional<int64_t> rtcStartUnixSeconds;
 };
+
+// The interpreter's virtual clock: every retired instruction is this long, and a halted CPU
+// skips ahead to the next timer event. It makes VS runs deterministic.
+constexpr uint64_t kNsPerInstruction = 4;
+constexpr uint64_t kNsPerPortIo = 1000;  // an ISA I/O cycle is about 1 us on a PC
 
 constexpr uint64_t kMinMemory = 2ull << 20;
 constexpr uint64_t kMaxMemory = 3ull << 30;  // below the 4 GiB hole, for now
@@ -40,6 +55,7 @@ constexpr uint64_t kMaxMemory = 3ull << 30;  // below the 4 GiB hole, for now
 // How a run ended.
 enum class StopKind {
     DebugExit,        // the guest wrote to isa-debug-exit
+    Reset,            // the guest asked the board for a reset (i8042, port 0x92, 0xCF9)
     Halted,           // HLT that nothing can wake: a clean end
     TripleFault,      // shutdown
     Unimplemented,    // an instruction the interpreter does not implement
@@ -79,10 +95,23 @@ public:
 
     Engine& engine() { return *engine_; }
     const ExitRing& exits() const { return exits_; }
-    devices::Uart16550& uart() { return *uart_; }
+    devices::Uart16550& uart() { return board_->uart(); }
+    PcBoard& board() { return *board_; }
+    // Host input for COM1 (any thread): queued, and a halted guest is woken to take it.
+    void queueSerialInput(std::string_view bytes) {
+        board_->uart().queueInput(bytes);
+        wake();
+    }
+    // The guest's clock as devices see it (virtual on the interpreter, host time on KVM).
+    uint64_t guestNowNs() const;
     mmu::PhysicalMap& memory() { return map_; }
     const mmu::HostMemory& hostMemory() const { return *host_; }
     cpu::CpuState& state() { return state_; }  // valid while not running
+    // Direct boot: start the vCPU from `entry` (a loader's state) instead of the reset vector.
+    void startAt(const cpu::CpuState& entry) {
+        state_ = entry;
+        engine_->loadState(state_);
+    }
     const cpu::CpuidModel& cpuid() const { return cpuid_; }
 
     // Startup figures: seconds from main() (markProcessStart) and from the start of VM
@@ -92,9 +121,27 @@ public:
     static void markProcessStart();
 
 private:
+    class GuestClock final : public devices::Clock {
+    public:
+        explicit GuestClock(const Vm& vm) : vm_(vm) {}
+        uint64_t nowNs() const override { return vm_.guestNowNs(); }
+
+    private:
+        const Vm& vm_;
+    };
+
     void buildMemory();
     void buildDevices();
     bool handle(cpu::VmExit& exit, RunOutcome& outcome);
+    // Between runs: host input in, timers up to now, INTR to the engine, the next deadline out.
+    void serviceDevices();
+    void deliverInterrupt();
+    void armNextDeadline();
+    uint64_t nextDeadlineNs() const;
+    // HLT with interrupts enabled: wait (virtual or host time) until an interrupt is delivered.
+    // Returns false (outcome filled in) when nothing can ever wake the CPU or the VM stops.
+    bool waitForInterrupt(RunOutcome& outcome, uint64_t rip);
+    void wake();
     void onInEngineExit(const cpu::VmExit& exit) override;
     uint64_t nowNs() const;
     std::string lastExitsText(size_t count) const;
@@ -103,12 +150,15 @@ private:
     cpu::CpuidModel cpuid_;
     std::unique_ptr<mmu::HostMemory> host_;
     mmu::PhysicalMap map_;
-    devices::IoBus io_;
-    devices::MmioBus mmio_;
-    devices::LatchedIrqLine com1Irq_;
-    std::unique_ptr<devices::Uart16550> uart_;
-    std::unique_ptr<devices::DebugExit> debugExit_;
+    GuestClock clock_{*this};
+    std::unique_ptr<PcBoard> board_;
     cpu::CpuState state_;
+    uint64_t idleNs_ = 0;  // virtual time not spent in instructions: halts, I/O cycles (interpreter)
+    DeadlineKicker kicker_;
+    std::mutex wakeMutex_;
+    std::condition_variable wakeCv_;
+    bool woken_ = false;
+    std::optional<std::string> resetRequest_;
     std::unique_ptr<Engine> engine_;
     ExitRing exits_;
 

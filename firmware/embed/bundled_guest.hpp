@@ -18,4 +18,9 @@ std::span<const std::uint8_t> bundledGuest();
 // Name of the bundled image ("firstboot").
 const char* bundledGuestName();
 
+// The hvlab BIOS (firmware/bios), a 64 KiB ROM mapped like the image above: what a VM with
+// disks boots from unless --bios names another firmware.
+std::span<const std::uint8_t> bundledBios();
+const char* bundledBiosName();  // "bios"
+
 }  // namespace hvlab::firmware

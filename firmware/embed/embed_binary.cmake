@@ -3,6 +3,10 @@
 # Writes a C++ source that implements firmware/embed/bundled_guest.hpp with
 # the bytes of INPUT in a constant array.
 
+# FUNC (default bundledGuest) names the accessor functions: FUNC() and FUNCName().
+if(NOT FUNC)
+  set(FUNC bundledGuest)
+endif()
 foreach(var INPUT OUTPUT NAME)
   if(NOT ${var})
     message(FATAL_ERROR "embed_binary.cmake: pass -D${var}=...")
@@ -29,17 +33,17 @@ file(WRITE "${OUTPUT}.tmp" "\
 namespace hvlab::firmware {
 namespace {
 
-constexpr std::uint8_t kBundledGuest[${size}] = {
+constexpr std::uint8_t kImage[${size}] = {
 ${bytes}
 };
 
-constexpr char kBundledGuestName[] = \"${NAME}\";
+constexpr char kImageName[] = \"${NAME}\";
 
 }  // namespace
 
-std::span<const std::uint8_t> bundledGuest() { return kBundledGuest; }
+std::span<const std::uint8_t> ${FUNC}() { return kImage; }
 
-const char* bundledGuestName() { return kBundledGuestName; }
+const char* ${FUNC}Name() { return kImageName; }
 
 }  // namespace hvlab::firmware
 ")

@@ -121,7 +121,7 @@ TEST_CASE("a triple fault is a one-line error with RIP and the last exits", "[in
 TEST_CASE("HLT with interrupts enabled and nothing to wake it ends cleanly", "[integration]") {
     const auto r = runProcess({kHvlab, "run", image("halt-sti")});
     CHECK(r.status == 0);
-    CHECK(r.err.find("waiting for an interrupt, but no device can raise one") != std::string::npos);
+    CHECK(r.err.find("waiting for an interrupt, but no timer is armed") != std::string::npos);
 }
 
 TEST_CASE("an unimplemented instruction stops the VM with RIP and bytes", "[integration]") {

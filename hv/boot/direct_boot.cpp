@@ -1,0 +1,115 @@
+#include "hv/boot/direct_boot.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "hv/boot/boot_image_error.hpp"
+#include "hv/boot/linux_loader.hpp"
+#include "hv/boot/linux_setup_header.hpp"
+#include "hv/boot/multiboot_header.hpp"
+
+namespace hvlab::hv::boot {
+
+const char* kernelFormatName(KernelFormat format) {
+    switch (format) {
+        case KernelFormat::LinuxBzImage: return "Linux bzImage";
+        case KernelFormat::Multiboot: return "multiboot kernel";
+        case KernelFormat::Unknown: return "unknown";
+    }
+    return "?";
+}
+
+KernelFormat detectKernelFormat(std::span<const uint8_t> image) {
+    if (linux_boot::hasLinuxHeader(image)) return KernelFormat::LinuxBzImage;
+    if (multiboot::findHeader(image)) return KernelFormat::Multiboot;
+    return KernelFormat::Unknown;
+}
+
+std::vector<uint8_t> readBootFile(const std::string& path, const std::string& what, uint64_t maxBytes) {
+    struct stat st{};
+    if (stat(path.c_str(), &st) != 0)
+        throw BootImageError(fmt::format("cannot open the {} '{}': {}", what, path, std::strerror(errno)));
+    if (S_ISDIR(st.st_mode)) throw BootImageError(fmt::format("the {} '{}' is a directory", what, path));
+    const auto size = static_cast<uint64_t>(st.st_size);
+    if (size > maxBytes)
+        throw BootImageError(fmt::format("the {} '{}' is {} bytes, more than the {} it may be here", what, path, size,
+                                         maxBytes));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw BootImageError(fmt::format("cannot open the {} '{}': {}", what, path, std::strerror(errno)));
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw BootImageError(fmt::format("cannot read the {} '{}'", what, path));
+    return bytes;
+}
+
+std::vector<MultibootModule> readMultibootModules(const std::string& list, uint64_t maxBytes) {
+    std::vector<std::string> specs(1);
+    for (size_t i = 0; i < list.size(); ++i) {
+        if (list[i] != ',') {
+            specs.back() += list[i];
+        } else if (i + 1 < list.size() && list[i + 1] == ',') {
+            specs.back() += ',';
+            ++i;
+        } else {
+            specs.emplace_back();
+        }
+    }
+    std::vector<MultibootModule> modules;
+    for (const std::string& spec : specs) {
+        const std::string path = spec.substr(0, spec.find(' '));
+        if (path.empty())
+            throw BootImageError(fmt::format("multiboot module list '{}': an empty module (no file name)", list));
+        modules.push_back({readBootFile(path, "multiboot module", maxBytes), spec});
+    }
+    return modules;
+}
+
+DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalMap& memory, uint64_t memoryBytes) {
+    const std::vector<E820Entry> map = pcMemoryMap(memoryBytes);
+    const std::vector<uint8_t> kernel = readBootFile(request.kernelPath, "kernel", memoryBytes);
+    DirectBootResult result;
+    result.format = detectKernelFormat(kernel);
+    switch (result.format) {
+        case KernelFormat::LinuxBzImage: {
+            const LinuxLoader loader(request.kernelPath, kernel);
+            std::vector<uint8_t> initrd;
+            if (!request.initrd.empty()) initrd = readBootFile(request.initrd, "initrd", memoryBytes);
+            const LinuxBoot boot = loader.load(memory, map, request.append, initrd);
+            result.entry = boot.entry;
+            result.summary = fmt::format(
+                "{}: Linux boot protocol {}, {} entry at {:#x}, kernel at {:#x}, boot_params at {:#x}{}",
+                request.kernelPath, loader.header().versionText(), boot.longMode ? "64-bit" : "32-bit",
+                boot.entryPoint, boot.loadAddress, boot.bootParams,
+                boot.initrdSize ? fmt::format(", initrd at {:#x} ({} bytes)", boot.initrdAddress, boot.initrdSize)
+                                : std::string());
+            break;
+        }
+        case KernelFormat::Multiboot: {
+            const MultibootLoader loader(request.kernelPath, kernel);
+            std::vector<MultibootModule> modules;
+            if (!request.initrd.empty()) modules = readMultibootModules(request.initrd, memoryBytes);
+            const std::string cmdline =
+                request.append.empty() ? request.kernelPath : request.kernelPath + " " + request.append;
+            const MultibootBoot boot = loader.load(memory, map, cmdline, modules);
+            result.entry = boot.entry;
+            result.summary = fmt::format("{}: multiboot {} kernel, entry at {:#x}, info at {:#x}, {} module(s)",
+                                         request.kernelPath, loader.usesAoutKludge() ? "a.out-kludge" : "ELF",
+                                         boot.entryPoint, boot.infoAddress, boot.modules.size());
+            break;
+        }
+        case KernelFormat::Unknown:
+            throw BootImageError(fmt::format("{}: not a kernel hvlab can boot directly: neither a Linux bzImage (no "
+                                             "\"HdrS\" at 0x202) nor a multiboot kernel (no valid header in the "
+                                             "first 8 KiB)",
+                                             request.kernelPath));
+    }
+    spdlog::info("{}", result.summary);
+    return result;
+}
+
+}  // namespace hvlab::hv::boot

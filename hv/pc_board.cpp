@@ -1,0 +1,145 @@
+#include "hv/pc_board.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace hvlab::hv {
+
+namespace {
+constexpr uint16_t kCom1 = 0x3f8;
+constexpr uint64_t kVgaText = 0xb8000;
+constexpr uint64_t kVgaTextSize = 0x8000;
+constexpr uint64_t kPciHole = 0xc0000000;  // RAM below 4 GiB ends here at most (3 GiB)
+// PCI slots, as on QEMU's "pc" machine (the BIOS and the MP/ACPI tables assume them).
+constexpr int kSlotHostBridge = 0, kSlotPiix = 1;
+}  // namespace
+
+PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::PhysicalMap& memory)
+    : memory_(memory), dma_(memory) {
+    buildInterruptControllers(config, clock);
+    buildLegacyDevices(config, clock);
+    buildPci(config);
+    buildFirmwareConfig(config);
+}
+
+PcBoard::~PcBoard() = default;
+
+void PcBoard::buildInterruptControllers(const BoardConfig& config, const devices::Clock& clock) {
+    auto wake = config.wake;
+    pic_ = std::make_unique<devices::Pic8259Pair>([wake] { if (wake) wake(); });
+    io_.attach(0x20, 2, pic_.get());
+    io_.attach(0xa0, 2, pic_.get());
+    io_.attach(0x4d0, 2, pic_.get());
+
+    lapic_ = std::make_unique<devices::LocalApic>(0, true, clock, pic_.get());
+    apics_ = {lapic_.get()};
+    ioapic_ = std::make_unique<devices::IoApic>(
+        [this](const devices::ApicMessage& m) { devices::routeApicMessage(m, apics_); }, 1);
+    lapic_->setEoiBroadcast([this](uint8_t vector) { ioapic_->endOfInterrupt(vector); });
+    lapic_->setIpiSender([this](const devices::Ipi& ipi) { devices::routeIpi(ipi, apics_); });
+    lapic_->setIntrChangedCallback([wake] { if (wake) wake(); });
+    mmio_.attach(devices::lapic::kDefaultBase, devices::lapic::kMmioSize, lapic_.get());
+    mmio_.attach(devices::ioapic::kDefaultBase, devices::ioapic::kMmioSize, ioapic_.get());
+    timed_.push_back(lapic_.get());
+
+    for (int irq = 0; irq < 16; ++irq) {
+        const int pin = irq == 0 ? 2 : irq;  // the ISA IRQ 0 -> IOAPIC pin 2 override
+        if (irq != 2) isa_[irq].connect(&pic_->input(irq), &ioapic_->input(pin));  // IRQ 2 is the cascade
+    }
+}
+
+void PcBoard::buildLegacyDevices(const BoardConfig& config, const devices::Clock& clock) {
+    pit_ = std::make_unique<devices::Pit8254>(clock, &isa_[0]);
+    io_.attach(0x40, 4, pit_.get());
+    port61_ = std::make_unique<devices::Port61>(clock, *pit_);
+    io_.attach(0x61, 1, port61_.get());
+    rtc_ = std::make_unique<devices::RtcCmos>(clock, &isa_[8], config.rtcStartUnixSeconds);
+    rtc_->setMemorySize(config.ramBytes);
+    io_.attach(0x70, 2, rtc_.get());
+    timed_.push_back(pit_.get());
+    timed_.push_back(rtc_.get());
+
+    auto serialOut = config.serialOut;
+    uart_ = std::make_unique<devices::Uart16550>(kCom1, &isa_[4], [serialOut](uint8_t byte) {
+        if (serialOut) serialOut(byte);
+    });
+    io_.attach(kCom1, 8, uart_.get());
+    auto onDebugExit = config.onDebugExit;
+    debugExit_ = std::make_unique<devices::DebugExit>(devices::DebugExit::kDefaultPort, [onDebugExit](uint32_t v) {
+        if (onDebugExit) onDebugExit(v);
+    });
+    io_.attach(devices::DebugExit::kDefaultPort, 1, debugExit_.get());
+
+    auto reset = config.onResetRequest;
+    kbc_ = std::make_unique<devices::I8042>(&isa_[1], &isa_[12]);
+    kbc_->attachTo(io_);
+    kbc_->onReset([reset] { if (reset) reset("the guest pulsed the reset line through the i8042 (command 0xFE)"); });
+    port92_ = std::make_unique<devices::Port92>();
+    port92_->attachTo(io_);
+    port92_->onReset([reset] { if (reset) reset("the guest set the fast-reset bit of port 0x92"); });
+    auto a20 = config.onA20;
+    // Both drive the one A20 line; as in QEMU, the latest change wins.
+    kbc_->onA20([a20](bool enabled) { if (a20) a20(enabled); });
+    port92_->onA20([a20](bool enabled) { if (a20) a20(enabled); });
+    post_ = std::make_unique<devices::PostPort>();
+    post_->attachTo(io_);
+
+    // The text buffer is ordinary guest RAM (writes cost nothing); the device reads it.
+    vga_ = std::make_unique<devices::VgaText>(
+        [this]() -> const uint8_t* { return memory_.hostPointer(kVgaText, kVgaTextSize, false); });
+    vga_->attachTo(io_);
+}
+
+void PcBoard::buildPci(const BoardConfig& config) {
+    pci_ = std::make_unique<devices::PciBus>(io_, mmio_);
+    pci_->attachTo(io_);
+    auto reset = config.onResetRequest;
+    pci_->onReset([reset](bool hard) {
+        if (reset) reset(hard ? "the guest asked for a hard reset through port 0xCF9" : "the guest asked for a reset through port 0xCF9");
+    });
+    // A BAR may not be placed over RAM or ROM: the guest-physical map decides what is memory.
+    pci_->setMmioRangeCheck([this](uint64_t base, uint64_t size) {
+        for (const mmu::Region& r : memory_.regions())
+            if (base < r.end() && r.base < base + size) return false;
+        return true;
+    });
+    hostBridge_ = std::make_unique<devices::I440fxHostBridge>();
+    isaBridge_ = std::make_unique<devices::Piix3IsaBridge>();
+    pci_->add(kSlotHostBridge, 0, *hostBridge_);
+    pci_->add(kSlotPiix, 0, *isaBridge_);
+    std::array<devices::IrqLine*, 16> lines{};
+    for (int irq = 0; irq < 16; ++irq) lines[irq] = &isa_[irq];
+    pciIrqRouter_ = std::make_unique<devices::PciIrqRouter>(*isaBridge_, lines);
+
+    ide_ = std::make_unique<devices::PiixIde>(dma_, &isa_[14], &isa_[15]);
+    for (size_t k = 0; k < config.disks.size(); ++k) {
+        const DiskConfig& d = config.disks[k];
+        auto image = d.snapshot ? devices::DiskImage::openOverlay(d.path) : devices::DiskImage::open(d.path, d.readOnly);
+        ide_->channel(static_cast<unsigned>(k / 2)).attachDisk(static_cast<unsigned>(k % 2), std::move(image));
+    }
+    ide_->attachLegacyPorts(io_);
+    pci_->add(kSlotPiix, 1, *ide_);
+}
+
+void PcBoard::buildFirmwareConfig(const BoardConfig& config) {
+    fwCfg_ = std::make_unique<devices::FwCfg>();
+    fwCfg_->setRamSize(config.ramBytes);
+    fwCfg_->setCpuCount(1);
+    // As QEMU: the RAM ranges only; the BIOS adds its reserved areas (EBDA, ROM, tables).
+    std::vector<devices::E820Entry> e820{{0, std::min(config.ramBytes, kPciHole), devices::fw_cfg::kE820Ram}};
+    if (config.ramBytes > kPciHole)
+        e820.push_back({0x100000000ull, config.ramBytes - kPciHole, devices::fw_cfg::kE820Ram});
+    fwCfg_->setE820(e820);
+    fwCfg_->attachTo(io_);
+}
+
+void PcBoard::pollInputs() {
+    uart_->pollInput();
+    kbc_->pollInput();
+}
+
+bool PcBoard::waitsForHostInput() const {
+    const devices::UartState u = uart_->state();
+    return (u.ier & devices::uart::kIerRxData) && (u.mcr & devices::uart::kMcrOut2);
+}
+
+}  // namespace hvlab::hv

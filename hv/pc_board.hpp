@@ -1,0 +1,133 @@
+// The emulated PC (the VS motherboard of the brief): an i440FX/PIIX3-style board with the
+// 8259A pair, 8254 PIT, RTC/CMOS, local APIC and IOAPIC, COM1, i8042, port 0x92, POST port,
+// fw_cfg, VGA text capture, isa-debug-exit, the PCI bus with the PIIX3 IDE controller (and an
+// e1000 when asked). Devices know nothing of engines: the Vm drives the board through its
+// buses, its CPU interrupt pin (interruptSource()) and its timed devices.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "devices/bus.hpp"
+#include "devices/clock.hpp"
+#include "devices/debug_exit.hpp"
+#include "devices/fw_cfg.hpp"
+#include "devices/guest_memory.hpp"
+#include "devices/i440fx.hpp"
+#include "devices/i8042.hpp"
+#include "devices/io_apic.hpp"
+#include "devices/local_apic.hpp"
+#include "devices/pci_bus.hpp"
+#include "devices/pic8259.hpp"
+#include "devices/piix_ide.hpp"
+#include "devices/pit8254.hpp"
+#include "devices/port61.hpp"
+#include "devices/port92.hpp"
+#include "devices/post_port.hpp"
+#include "devices/rtc_cmos.hpp"
+#include "devices/uart16550.hpp"
+#include "devices/vga_text.hpp"
+#include "mmu/physical_map.hpp"
+
+namespace hvlab::hv {
+
+struct DiskConfig {
+    std::string path;
+    bool readOnly = false;
+    bool snapshot = false;  // copy-on-write overlay in memory: the file is never written
+};
+
+struct BoardConfig {
+    uint64_t ramBytes = 128ull << 20;
+    int64_t rtcStartUnixSeconds = 1767225600;  // 2026-01-01 00:00:00 UTC
+    std::vector<DiskConfig> disks;             // primary master, primary slave, secondary master, ...
+    std::function<void(uint8_t)> serialOut;
+    std::function<void()> wake;                // an interrupt may have become pending (any thread)
+    std::function<void(std::string why)> onResetRequest;
+    std::function<void(uint32_t value)> onDebugExit;
+    std::function<void(bool enabled)> onA20;   // the A20 gate: i8042 output port / port 0x92
+};
+
+class PcBoard {
+public:
+    // Builds and wires every device; opens the disk images (throws std::runtime_error with the
+    // path and the reason if one cannot be used).
+    PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::PhysicalMap& memory);
+    ~PcBoard();
+    PcBoard(const PcBoard&) = delete;
+    PcBoard& operator=(const PcBoard&) = delete;
+
+    devices::IoBus& io() { return io_; }
+    devices::MmioBus& mmio() { return mmio_; }
+    // The CPU's INTR pin: the local APIC, with the 8259 pair behind it (virtual-wire mode).
+    devices::InterruptSource& interruptSource() { return *lapic_; }
+    const std::vector<devices::TimedDevice*>& timedDevices() const { return timed_; }
+    // Moves host input (serial, keyboard) into the devices; call on the vCPU thread between runs.
+    void pollInputs();
+    // Whether a device the guest is listening on can be woken by host input (serial RX
+    // interrupts enabled): a halted CPU with no timer armed then waits instead of stopping.
+    bool waitsForHostInput() const;
+
+    devices::Uart16550& uart() { return *uart_; }
+    devices::PostPort& post() { return *post_; }
+    devices::VgaText& vga() { return *vga_; }
+    devices::Pic8259Pair& pic() { return *pic_; }
+    devices::LocalApic& lapic() { return *lapic_; }
+    devices::PiixIde& ide() { return *ide_; }
+    devices::PciBus& pci() { return *pci_; }
+
+private:
+    // An ISA interrupt line as the board wires it: to the 8259 input and the IOAPIC pin
+    // (IRQ 0 reaches IOAPIC pin 2, as on every PC chipset and in the MP/ACPI tables).
+    class IsaLine final : public devices::IrqLine {
+    public:
+        void connect(devices::IrqLine* pic, devices::IrqLine* ioapic) { pic_ = pic; ioapic_ = ioapic; }
+        void setLevel(bool asserted) override {
+            if (pic_) pic_->setLevel(asserted);
+            if (ioapic_) ioapic_->setLevel(asserted);
+        }
+
+    private:
+        devices::IrqLine* pic_ = nullptr;
+        devices::IrqLine* ioapic_ = nullptr;
+    };
+
+    void buildInterruptControllers(const BoardConfig& config, const devices::Clock& clock);
+    void buildLegacyDevices(const BoardConfig& config, const devices::Clock& clock);
+    void buildPci(const BoardConfig& config);
+    void buildFirmwareConfig(const BoardConfig& config);
+
+    mmu::PhysicalMap& memory_;
+    devices::PhysicalMapMemory dma_;
+    devices::IoBus io_;
+    devices::MmioBus mmio_;
+    std::array<IsaLine, 16> isa_;
+    std::vector<devices::TimedDevice*> timed_;
+
+    std::unique_ptr<devices::Pic8259Pair> pic_;
+    std::unique_ptr<devices::IoApic> ioapic_;
+    std::unique_ptr<devices::LocalApic> lapic_;
+    std::vector<devices::LocalApic*> apics_;
+    std::unique_ptr<devices::Pit8254> pit_;
+    std::unique_ptr<devices::Port61> port61_;
+    std::unique_ptr<devices::RtcCmos> rtc_;
+    std::unique_ptr<devices::Uart16550> uart_;
+    std::unique_ptr<devices::DebugExit> debugExit_;
+    std::unique_ptr<devices::I8042> kbc_;
+    std::unique_ptr<devices::Port92> port92_;
+    std::unique_ptr<devices::PostPort> post_;
+    std::unique_ptr<devices::FwCfg> fwCfg_;
+    std::unique_ptr<devices::VgaText> vga_;
+    std::unique_ptr<devices::PciBus> pci_;
+    std::unique_ptr<devices::I440fxHostBridge> hostBridge_;
+    std::unique_ptr<devices::Piix3IsaBridge> isaBridge_;
+    std::unique_ptr<devices::PciIrqRouter> pciIrqRouter_;
+    std::unique_ptr<devices::PiixIde> ide_;
+};
+
+}  // namespace hvlab::hv

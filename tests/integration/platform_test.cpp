@@ -1,0 +1,81 @@
+// The PC platform end to end: the hvlab BIOS boots disks, tinyos boots to its shell through the
+// BIOS and answers commands, and a VS (interpreter) run is deterministic.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.hpp"
+
+using hvlab::test::ConsoleStep;
+using hvlab::test::runConversation;
+using hvlab::test::runProcess;
+
+namespace {
+
+const std::string kHvlab = HVLAB_BINARY;
+const std::string kFirmware = HVLAB_FIRMWARE_DIR;
+
+// The reason and RIP of every exit in a --trace-exits log (times and costs left out).
+std::vector<std::string> exitSequence(const std::string& trace) {
+    std::vector<std::string> seq;
+    std::istringstream in(trace);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("exit ", 0) != 0) continue;
+        std::istringstream f(line);
+        std::string word, number, time, ms, reason, rip;
+        f >> word >> number >> time >> ms >> reason >> rip;
+        seq.push_back(reason + " " + rip);
+    }
+    return seq;
+}
+
+}  // namespace
+
+TEST_CASE("the hvlab BIOS passes its self-checking test disk on the interpreter", "[integration][bios]") {
+    // INT 10h/13h (CHS, LBA, LBA48 geometry), 15h (E820, A20, waits), 16h, 1Ah, PCI BIOS, MP and
+    // ACPI tables: the disk checks each and reports through isa-debug-exit (0x10 = pass).
+    const auto r = runProcess({kHvlab, "run", "--disk", kFirmware + "/bios-test.img", "--snapshot"}, 120);
+    INFO(r.out.substr(r.out.size() > 4000 ? r.out.size() - 4000 : 0));
+    INFO(r.err);
+    CHECK(r.out.find("hvlab BIOS") != std::string::npos);
+    CHECK(r.out.find("bios-test: 15 groups, 0 failed") != std::string::npos);
+    CHECK(r.status == 33);  // 0x10 * 2 + 1
+}
+
+TEST_CASE("tinyos boots from disk through the BIOS to its shell and answers commands", "[integration][tinyos]") {
+    const std::vector<ConsoleStep> script = {
+        {"tinyos> ", "ps\n"},
+        {"spinner", ""},
+        {"tinyos> ", "disk write 3 hello\n"},
+        {"tinyos> ", "disk read 3\n"},
+        {"tinyos> ", "ticks\n"},
+        {"tinyos> ", "poweroff\n"},
+    };
+    const auto r = runConversation({kHvlab, "run", "--disk", kFirmware + "/tinyos.img", "--snapshot"}, script, 120);
+    INFO(r.out.substr(r.out.size() > 4000 ? r.out.size() - 4000 : 0));
+    INFO(r.err);
+    CHECK(r.out.find("ide: primary master \"hvlab HARDDISK\"") != std::string::npos);  // IDE through PCI
+    CHECK(r.out.find("timer: PIT at 1000 Hz") != std::string::npos);
+    CHECK(r.out.find("tinyos shell") != std::string::npos);
+    CHECK(r.out.find("counter") != std::string::npos);  // ps lists the ring-3 processes
+    CHECK(r.out.find("wrote 5 bytes to data sector 3") != std::string::npos);
+    CHECK(r.out.find("|hello...") != std::string::npos);  // read back through the IDE driver
+    CHECK(r.out.find("ticks at 1000 Hz") != std::string::npos);
+    CHECK(r.status == 1);  // poweroff writes 0 to isa-debug-exit
+}
+
+TEST_CASE("a VS run is deterministic: same output, same exit sequence", "[integration][determinism]") {
+    const std::vector<std::string> argv = {kHvlab,     "run", "--disk", kFirmware + "/bios-test.img",
+                                           "--snapshot", "--trace-exits"};
+    const auto a = runProcess(argv, 120);
+    const auto b = runProcess(argv, 120);
+    REQUIRE(a.status == 33);
+    REQUIRE(b.status == 33);
+    CHECK(a.out == b.out);
+    const auto sa = exitSequence(a.err), sb = exitSequence(b.err);
+    CHECK(sa.size() > 10000);  // the BIOS and the test disk do a lot of port I/O
+    CHECK(sa == sb);
+}
