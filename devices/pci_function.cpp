@@ -82,8 +82,8 @@ void PciFunction::writeHeaderByte(uint8_t offset, uint8_t value) {
         config_[offset] = value & 0x04;
         updateIrqPin();
         break;
-    case pci::kStatus + 1:  // error bits are write-1-to-clear; we never set them
-        config_[offset] &= static_cast<uint8_t>(~value);
+    case pci::kStatus + 1:  // bits 15-11 and 8 (error bits) are write-1-to-clear; DEVSEL timing is read-only
+        config_[offset] &= static_cast<uint8_t>(~(value & 0xF9));
         break;
     case pci::kInterruptLine:
     case 0x0C:  // cache line size

@@ -70,3 +70,14 @@ TEST_CASE("PCI function: the config-changed hook sees every write", "[pci]") {
     f.configWrite(pci::kCommand, 2, 3);
     CHECK(calls == 2);
 }
+
+TEST_CASE("PCI function: status error bits clear by writing 1, DEVSEL timing stays", "[pci]") {
+    class Timed final : public PciFunction {
+    public:
+        Timed() : PciFunction(0x8086, 0x7010, 0x01, 0x01, 0x80) { write16(pci::kStatus, 0x8280); }  // DEVSEL medium + an error bit
+        std::string name() const override { return "timed"; }
+    };
+    Timed f;
+    f.configWrite(pci::kStatus, 2, 0xFFFF);
+    CHECK(f.configRead(pci::kStatus, 2) == 0x0280u);
+}
