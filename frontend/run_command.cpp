@@ -1,6 +1,9 @@
 #include "frontend/run_command.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <vector>
 #include <optional>
 #include <chrono>
 #include <csignal>
@@ -16,6 +19,8 @@
 #include "frontend/summary.hpp"
 #include "hv/boot/boot_image_error.hpp"
 #include "hv/boot/direct_boot.hpp"
+#include "devices/pcap_capture.hpp"
+#include "devices/virtual_switch.hpp"
 #include "hv/kvm_engine.hpp"
 #include "hv/vm.hpp"
 
@@ -86,6 +91,14 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
     run->add_option("--initrd", o.initrd, "Linux: the initial ramdisk; multiboot: the module list "
                                           "\"file args,file2 args\" (as QEMU)")->needs("--kernel");
     run->add_option("--append", o.append, "The kernel command line")->needs("--kernel");
+    run->add_flag("--nic", o.nic, "An Intel e1000 NIC (PCI 00:03.0, MAC 52:54:00:12:34:02) on hvlab's in-process "
+                                  "switch, which connects every NIC of this process");
+    run->add_option("--pcap", o.pcap, "Capture every frame through the switch into this pcap file (Wireshark "
+                                      "opens it); implies --nic");
+    run->add_option("--vms", o.vms, "Run this many identical VMs in this process, each with a NIC on the "
+                                    "switch (MACs :02, :03, ...; disks in snapshot mode); stdin goes to VM 1, the "
+                                    "others' output is prefixed [vmN]")
+        ->check(CLI::Range(1u, 8u));
     run->add_flag("--snapshot", o.snapshot, "Write to copy-on-write overlays in memory: disk files stay untouched");
     run->add_option("image,--bios", o.image,
                     "Firmware image (a flat ROM whose last 16 bytes hold the reset vector, as QEMU's -bios); "
@@ -126,7 +139,27 @@ int runCommand(const RunOptions& o) {
         config.disks.push_back(*disk);
     }
 
-    std::unique_ptr<hv::Vm> vm;
+    // The network: one in-process switch for every NIC of this process, and an optional capture.
+    std::unique_ptr<devices::PcapCapture> capture;
+    std::unique_ptr<devices::VirtualSwitch> network;
+    const unsigned vmCount = std::max(1u, o.vms);
+    if (o.nic || !o.pcap.empty() || vmCount > 1) {
+        try {
+            if (!o.pcap.empty()) capture = std::make_unique<devices::PcapCapture>(o.pcap);
+        } catch (const std::exception& e) {
+            fail(e.what());
+            return hv::exit_status::kUsage;
+        }
+        network = std::make_unique<devices::VirtualSwitch>(capture.get());
+        config.network = network.get();
+    }
+    if (vmCount > 1)
+        for (hv::DiskConfig& d : config.disks) d.snapshot = true;  // the VMs share the files: never write them
+
+    // VM 1 owns the console; the others print their serial output as "[vmN] line" on stdout.
+    std::vector<std::unique_ptr<hv::Vm>> vms;
+    std::vector<std::string> lineBuffers(vmCount);
+    std::mutex outputMutex;
     try {
         if (o.image.empty() && (!config.disks.empty() || !o.kernel.empty())) {
             config.firmware.name = firmware::bundledBiosName();
@@ -137,13 +170,31 @@ int runCommand(const RunOptions& o) {
         } else {
             config.firmware = hv::loadFirmwareFile(o.image);
         }
-        const uint64_t memoryBytes = config.memoryBytes;
-        vm = std::make_unique<hv::Vm>(std::move(config));
-        if (!o.kernel.empty()) {
-            const hv::boot::DirectBootResult boot =
-                hv::boot::loadDirectBoot({o.kernel, o.initrd, o.append}, vm->memory(), memoryBytes);
-            vm->startAt(boot.entry);
-            if (!o.quiet) fmt::print(stderr, "hvlab: {}\n", boot.summary);
+        for (unsigned k = 0; k < vmCount; ++k) {
+            hv::VmConfig c = config;
+            c.name = fmt::format("vm{}", k + 1);
+            c.mac[5] = static_cast<uint8_t>(2 + k);  // 52:54:00:12:34:02, :03, ... (QEMU's default first)
+            if (k > 0) {
+                std::string& line = lineBuffers[k];
+                c.serialOut = [&line, &outputMutex, k](uint8_t byte) {
+                    if (byte == '\r') return;
+                    if (byte != '\n') {
+                        line.push_back(static_cast<char>(byte));
+                        return;
+                    }
+                    std::lock_guard lock(outputMutex);
+                    fmt::print(stdout, "[vm{}] {}\n", k + 1, line);
+                    line.clear();
+                };
+            }
+            auto vm = std::make_unique<hv::Vm>(std::move(c));
+            if (!o.kernel.empty()) {
+                const hv::boot::DirectBootResult boot =
+                    hv::boot::loadDirectBoot({o.kernel, o.initrd, o.append}, vm->memory(), config.memoryBytes);
+                vm->startAt(boot.entry);
+                if (!o.quiet && k == 0) fmt::print(stderr, "hvlab: {}\n", boot.summary);
+            }
+            vms.push_back(std::move(vm));
         }
     } catch (const hv::boot::BootImageError& e) {
         fail(e.what());
@@ -159,7 +210,7 @@ int runCommand(const RunOptions& o) {
         return hv::exit_status::kUsage;
     }
 
-    // SIGINT/SIGTERM are taken by this (monitor) thread; the vCPU thread runs the exit loop.
+    // SIGINT/SIGTERM are taken by this (monitor) thread; each VM's exit loop runs on its own thread.
     sigset_t stopSignals;
     sigemptyset(&stopSignals);
     sigaddset(&stopSignals, SIGINT);
@@ -168,36 +219,56 @@ int runCommand(const RunOptions& o) {
     std::signal(SIGPIPE, SIG_IGN);
 
     const auto started = std::chrono::steady_clock::now();
-    hv::RunOutcome outcome;
-    std::atomic<bool> done{false};
-    std::thread vcpu([&] {
-        try {
-            outcome = vm->run();
-        } catch (const std::exception& e) {
-            outcome = {hv::StopKind::EngineError, hv::exit_status::kEngineError, 0, e.what()};
-        }
-        done.store(true);
-    });
-    std::thread input([&] { forwardStdin(*vm, done); });
+    std::vector<hv::RunOutcome> outcomes(vmCount);
+    std::atomic<bool> done{false};  // VM 1 (the console's) has stopped: the others are stopped too
+    std::vector<std::thread> vcpus;
+    for (unsigned k = 0; k < vmCount; ++k) {
+        vcpus.emplace_back([&, k] {
+            try {
+                outcomes[k] = vms[k]->run();
+            } catch (const std::exception& e) {
+                outcomes[k] = {hv::StopKind::EngineError, hv::exit_status::kEngineError, 0, e.what()};
+            }
+            if (k == 0) done.store(true);
+        });
+    }
+    std::thread input([&] { forwardStdin(*vms[0], done); });
 
     while (!done.load()) {
         timespec wait{0, 20'000'000};
         siginfo_t info;
         const int sig = sigtimedwait(&stopSignals, &info, &wait);
-        if (sig == SIGINT || sig == SIGTERM) vm->stop(hv::exit_status::kInterrupted, fmt::format("stopped by signal {}", sig));
-        std::fflush(stdout);  // a prompt without a newline must reach the user too
+        if (sig == SIGINT || sig == SIGTERM)
+            for (auto& vm : vms) vm->stop(hv::exit_status::kInterrupted, fmt::format("stopped by signal {}", sig));
+        {
+            std::lock_guard lock(outputMutex);
+            std::fflush(stdout);  // a prompt without a newline must reach the user too
+        }
         if (o.timeoutSeconds > 0 &&
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > o.timeoutSeconds)
-            vm->stop(hv::exit_status::kTimeout, fmt::format("timed out after {} s", o.timeoutSeconds));
+            for (auto& vm : vms) vm->stop(hv::exit_status::kTimeout, fmt::format("timed out after {} s", o.timeoutSeconds));
     }
-    vcpu.join();
+    for (size_t k = 1; k < vms.size(); ++k) vms[k]->stop(hv::exit_status::kOk, "stopped with vm1");
+    for (std::thread& t : vcpus) t.join();
     input.join();
     std::fflush(stdout);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-    const bool failed = outcome.kind != hv::StopKind::Halted && outcome.kind != hv::StopKind::DebugExit;
+    const hv::RunOutcome& outcome = outcomes[0];
+    const bool failed = outcome.kind != hv::StopKind::Halted && outcome.kind != hv::StopKind::DebugExit &&
+                        outcome.kind != hv::StopKind::Reset;
     if (failed) fail(outcome.message);
-    if (!o.quiet) printSummary(stderr, *vm, outcome, seconds, /*withOutcome=*/!failed);
+    if (!o.quiet) {
+        for (size_t k = 0; k < vms.size(); ++k) {
+            if (vms.size() > 1) fmt::print(stderr, "--- vm{} ---\n", k + 1);
+            printSummary(stderr, *vms[k], outcomes[k], seconds, /*withOutcome=*/k > 0 || !failed);
+        }
+        if (network) {
+            fmt::print(stderr, "network: {} ports, {} frames flooded", network->portCount(), network->floodedFrames());
+            if (capture) fmt::print(stderr, ", every frame captured in {}", o.pcap);
+            fmt::print(stderr, "\n");
+        }
+    }
     return outcome.exitStatus;
 }
 

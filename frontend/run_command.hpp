@@ -18,6 +18,9 @@ struct RunOptions {
     std::vector<std::string> disks;  // FILE[,readonly][,snapshot]
     bool snapshot = false;           // every disk copy-on-write (as QEMU's -snapshot)
     std::string kernel, initrd, append;  // direct boot (Linux bzImage or multiboot)
+    bool nic = false;                    // an e1000 on the process's switch
+    std::string pcap;                    // capture file for the switch
+    unsigned vms = 1;                    // identical VMs in this process
 };
 
 // Adds the `run` subcommand; `handler` receives the parsed options.

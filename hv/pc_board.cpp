@@ -10,7 +10,7 @@ constexpr uint64_t kVgaText = 0xb8000;
 constexpr uint64_t kVgaTextSize = 0x8000;
 constexpr uint64_t kPciHole = 0xc0000000;  // RAM below 4 GiB ends here at most (3 GiB)
 // PCI slots, as on QEMU's "pc" machine (the BIOS and the MP/ACPI tables assume them).
-constexpr int kSlotHostBridge = 0, kSlotPiix = 1;
+constexpr int kSlotHostBridge = 0, kSlotPiix = 1, kSlotNic = 3;
 }  // namespace
 
 PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::PhysicalMap& memory)
@@ -21,7 +21,11 @@ PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::Ph
     buildFirmwareConfig(config);
 }
 
-PcBoard::~PcBoard() = default;
+PcBoard::~PcBoard() {
+    // Unplug from the switch without telling the NIC (a link-down interrupt during teardown
+    // would reach devices that are going away).
+    if (network_ && port_) network_->disconnect(port_);
+}
 
 void PcBoard::buildInterruptControllers(const BoardConfig& config, const devices::Clock& clock) {
     auto wake = config.wake;
@@ -118,6 +122,16 @@ void PcBoard::buildPci(const BoardConfig& config) {
     }
     ide_->attachLegacyPorts(io_);
     pci_->add(kSlotPiix, 1, *ide_);
+
+    if (config.network) {
+        nic_ = std::make_unique<devices::E1000>(config.mac, dma_);
+        pci_->add(kSlotNic, 0, *nic_);
+        pciIrqRouter_->connect(*nic_, kSlotNic);
+        network_ = config.network;
+        auto wake = config.wake;
+        port_ = network_->connect(config.name, [wake] { if (wake) wake(); });
+        nic_->attach(port_);  // the link comes up
+    }
 }
 
 void PcBoard::buildFirmwareConfig(const BoardConfig& config) {
@@ -135,6 +149,7 @@ void PcBoard::buildFirmwareConfig(const BoardConfig& config) {
 void PcBoard::pollInputs() {
     uart_->pollInput();
     kbc_->pollInput();
+    if (nic_) nic_->pollReceive();
 }
 
 bool PcBoard::waitsForHostInput() const {

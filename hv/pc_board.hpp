@@ -16,6 +16,8 @@
 #include "devices/bus.hpp"
 #include "devices/clock.hpp"
 #include "devices/debug_exit.hpp"
+#include "devices/e1000.hpp"
+#include "devices/virtual_switch.hpp"
 #include "devices/fw_cfg.hpp"
 #include "devices/guest_memory.hpp"
 #include "devices/i440fx.hpp"
@@ -46,6 +48,10 @@ struct BoardConfig {
     uint64_t ramBytes = 128ull << 20;
     int64_t rtcStartUnixSeconds = 1767225600;  // 2026-01-01 00:00:00 UTC
     std::vector<DiskConfig> disks;             // primary master, primary slave, secondary master, ...
+    // An e1000 at PCI 00:03.0 plugged into this switch (none when null). The switch outlives the board.
+    devices::VirtualSwitch* network = nullptr;
+    devices::MacAddress mac{0x52, 0x54, 0x00, 0x12, 0x34, 0x02};
+    std::string name = "vm";                   // the switch port's name
     std::function<void(uint8_t)> serialOut;
     std::function<void()> wake;                // an interrupt may have become pending (any thread)
     std::function<void(std::string why)> onResetRequest;
@@ -80,6 +86,7 @@ public:
     devices::LocalApic& lapic() { return *lapic_; }
     devices::PiixIde& ide() { return *ide_; }
     devices::PciBus& pci() { return *pci_; }
+    devices::E1000* nic() { return nic_.get(); }
 
 private:
     // An ISA interrupt line as the board wires it: to the 8259 input and the IOAPIC pin
@@ -128,6 +135,9 @@ private:
     std::unique_ptr<devices::Piix3IsaBridge> isaBridge_;
     std::unique_ptr<devices::PciIrqRouter> pciIrqRouter_;
     std::unique_ptr<devices::PiixIde> ide_;
+    std::unique_ptr<devices::E1000> nic_;
+    devices::VirtualSwitch* network_ = nullptr;
+    devices::VirtualSwitch::Port* port_ = nullptr;
 };
 
 }  // namespace hvlab::hv

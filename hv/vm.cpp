@@ -53,7 +53,11 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
     engine_->loadState(state_);
 }
 
-Vm::~Vm() = default;
+Vm::~Vm() {
+    // Devices first: their callbacks (wake, reset, A20) reach into the engine and the Vm.
+    kicker_.disarm();
+    board_.reset();
+}
 
 void Vm::buildMemory() {
     // One host mapping: guest RAM first, then the firmware ROM.
@@ -83,6 +87,9 @@ void Vm::buildDevices() {
     BoardConfig board;
     board.ramBytes = config_.memoryBytes;
     board.disks = config_.disks;
+    board.network = config_.network;
+    board.mac = config_.mac;
+    board.name = config_.name;
     if (config_.rtcStartUnixSeconds)
         board.rtcStartUnixSeconds = *config_.rtcStartUnixSeconds;
     else if (config_.engine == EngineKind::Kvm)

@@ -39,6 +39,10 @@ struct VmConfig {
     const char* kvmDevice = "/dev/kvm";
     // IDE disks: primary master, primary slave, secondary master, secondary slave.
     std::vector<DiskConfig> disks;
+    // Networking: an e1000 on this switch, with this MAC (see BoardConfig).
+    devices::VirtualSwitch* network = nullptr;
+    devices::MacAddress mac{0x52, 0x54, 0x00, 0x12, 0x34, 0x02};
+    std::string name = "vm1";
     // RTC time at power-on (Unix seconds); by default a fixed date on the interpreter (so runs
     // are deterministic) and the host's time on KVM.
     std::optional<int64_t> rtcStartUnixSeconds;

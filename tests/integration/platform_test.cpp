@@ -2,7 +2,10 @@
 // BIOS and answers commands, and a VS (interpreter) run is deterministic.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <pcap/pcap.h>
 #include <sstream>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -78,4 +81,47 @@ TEST_CASE("a VS run is deterministic: same output, same exit sequence", "[integr
     const auto sa = exitSequence(a.err), sb = exitSequence(b.err);
     CHECK(sa.size() > 10000);  // the BIOS and the test disk do a lot of port I/O
     CHECK(sa == sb);
+}
+
+TEST_CASE("two tinyos VMs in one process ping each other through the switch, captured in a pcap",
+          "[integration][network]") {
+    const std::string pcapPath = "/tmp/hvlab-test-ping-" + std::to_string(getpid()) + ".pcap";
+    const std::vector<ConsoleStep> script = {
+        {"[vm2] started process 3", "\n"},  // VM 2 is up; a fresh prompt from VM 1
+        {"tinyos> ", "ping 10.0.0.3 3\n"},
+        {"reply from 10.0.0.3: seq=3", "poweroff\n"},
+    };
+    const auto r = runConversation(
+        {kHvlab, "run", "--disk", kFirmware + "/tinyos.img", "--vms", "2", "--pcap", pcapPath}, script, 180);
+    INFO(r.out.substr(r.out.size() > 4000 ? r.out.size() - 4000 : 0));
+    INFO(r.err);
+    CHECK(r.out.find("[vm2] net: IP address 10.0.0.3/24") != std::string::npos);
+    CHECK(r.out.find("reply from 10.0.0.3: seq=1") != std::string::npos);
+    CHECK(r.out.find("reply from 10.0.0.3: seq=3") != std::string::npos);
+    CHECK(r.status == 1);
+
+    // The capture holds the ARP exchange and the ICMP echo requests and replies.
+    char error[PCAP_ERRBUF_SIZE];
+    pcap_t* pcap = pcap_open_offline(pcapPath.c_str(), error);
+    REQUIRE(pcap != nullptr);
+    CHECK(pcap_datalink(pcap) == DLT_EN10MB);
+    int arp = 0, echoRequests = 0, echoReplies = 0;
+    pcap_pkthdr* header;
+    const u_char* data;
+    while (pcap_next_ex(pcap, &header, &data) == 1) {
+        if (header->caplen < 14) continue;
+        const int type = data[12] << 8 | data[13];
+        if (type == 0x0806) ++arp;
+        if (type == 0x0800 && header->caplen >= 14 + 20 + 8 && data[14 + 9] == 1) {
+            const int ihl = (data[14] & 15) * 4;
+            const u_char icmpType = data[14 + ihl];
+            if (icmpType == 8) ++echoRequests;
+            if (icmpType == 0) ++echoReplies;
+        }
+    }
+    pcap_close(pcap);
+    std::remove(pcapPath.c_str());
+    CHECK(arp >= 2);
+    CHECK(echoRequests >= 3);
+    CHECK(echoReplies >= 3);
 }
