@@ -2,6 +2,8 @@
 // PRD table in (fake) guest memory.
 #include <catch2/catch.hpp>
 
+#include "tests/devices/temp_disk_image.hpp"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -22,26 +24,8 @@ constexpr uint16_t kBase = AtaChannel::kPrimaryCommandBase;
 constexpr uint64_t kRamSize = 1 << 20;
 constexpr uint32_t kPrdTable = 0x1000;
 
-uint8_t patternByte(uint64_t offset) { return static_cast<uint8_t>(offset * 7 + (offset >> 9) * 13 + 1); }
-
-struct TempImage {
-    std::string path;
-    explicit TempImage(uint64_t sectors) {
-        char name[] = "/tmp/hvlab-piix-XXXXXX";
-        const int fd = ::mkstemp(name);
-        REQUIRE(fd >= 0);
-        ::close(fd);
-        path = name;
-        std::vector<char> data(sectors * 512);
-        for (uint64_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(patternByte(i));
-        std::ofstream(path, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
-    }
-    ~TempImage() { std::remove(path.c_str()); }
-    std::vector<uint8_t> contents() const {
-        std::ifstream in(path, std::ios::binary);
-        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    }
-};
+using hvlab::test::patternByte;
+using hvlab::test::TempImage;
 
 // Guest RAM as a vector: accesses outside it fail whole, like PhysicalMapMemory.
 struct VectorMemory final : GuestMemory {
