@@ -1,5 +1,6 @@
 #include "devices/pcap_capture.hpp"
 
+#include <dlfcn.h>
 #include <pcap/pcap.h>
 
 #include <algorithm>
@@ -16,23 +17,61 @@ uint64_t wallClockNs() {
             .count());
 }
 
+// libpcap is loaded when the first capture opens, not linked: it pulls in D-Bus, systemd and
+// libgcrypt, about 1.5 MiB of resident memory every run would pay even without a capture.
+struct Libpcap {
+    decltype(&pcap_open_dead) openDead;
+    decltype(&pcap_dump_open) dumpOpen;
+    decltype(&pcap_geterr) geterr;
+    decltype(&pcap_close) close;
+    decltype(&pcap_dump_close) dumpClose;
+    decltype(&pcap_dump) dump;
+    decltype(&pcap_dump_flush) dumpFlush;
+};
+
+template <typename Fn>
+void bind(void* library, const char* name, Fn& fn) {
+    fn = reinterpret_cast<Fn>(dlsym(library, name));
+    if (!fn) throw std::runtime_error(std::string("pcap capture: libpcap has no ") + name);
+}
+
+const Libpcap& libpcap() {
+    static const Libpcap lib = [] {
+        void* handle = dlopen("libpcap.so.0.8", RTLD_NOW | RTLD_LOCAL);
+        if (!handle) handle = dlopen("libpcap.so", RTLD_NOW | RTLD_LOCAL);
+        if (!handle)
+            throw std::runtime_error(std::string("pcap capture: cannot load libpcap (install libpcap0.8): ") + dlerror());
+        Libpcap l{};
+        bind(handle, "pcap_open_dead", l.openDead);
+        bind(handle, "pcap_dump_open", l.dumpOpen);
+        bind(handle, "pcap_geterr", l.geterr);
+        bind(handle, "pcap_close", l.close);
+        bind(handle, "pcap_dump_close", l.dumpClose);
+        bind(handle, "pcap_dump", l.dump);
+        bind(handle, "pcap_dump_flush", l.dumpFlush);
+        return l;
+    }();
+    return lib;
+}
+
 }  // namespace
 
 PcapCapture::PcapCapture(const std::string& path, ClockFn clock)
     : path_(path), clock_(clock ? std::move(clock) : ClockFn(wallClockNs)) {
-    handle_ = pcap_open_dead(DLT_EN10MB, kSnapLength);
+    const Libpcap& pcap = libpcap();
+    handle_ = pcap.openDead(DLT_EN10MB, kSnapLength);
     if (!handle_) throw std::runtime_error("pcap capture: libpcap could not create a capture handle");
-    dumper_ = pcap_dump_open(handle_, path.c_str());
+    dumper_ = pcap.dumpOpen(handle_, path.c_str());
     if (!dumper_) {
-        std::string reason = pcap_geterr(handle_);
-        pcap_close(handle_);
+        std::string reason = pcap.geterr(handle_);
+        pcap.close(handle_);
         throw std::runtime_error("pcap capture: cannot create '" + path + "': " + reason);
     }
 }
 
 PcapCapture::~PcapCapture() {
-    pcap_dump_close(dumper_);
-    pcap_close(handle_);
+    libpcap().dumpClose(dumper_);
+    libpcap().close(handle_);
 }
 
 void PcapCapture::write(std::span<const uint8_t> frame) {
@@ -43,8 +82,8 @@ void PcapCapture::write(std::span<const uint8_t> frame) {
     header.len = static_cast<bpf_u_int32>(frame.size());
     header.caplen = static_cast<bpf_u_int32>(std::min<size_t>(frame.size(), kSnapLength));
     std::lock_guard lock(mutex_);
-    pcap_dump(reinterpret_cast<u_char*>(dumper_), &header, frame.data());
-    pcap_dump_flush(dumper_);
+    libpcap().dump(reinterpret_cast<u_char*>(dumper_), &header, frame.data());
+    libpcap().dumpFlush(dumper_);
     ++frames_;
 }
 
