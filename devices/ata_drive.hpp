@@ -144,6 +144,12 @@ public:
 
     // Attaches (or with nullptr detaches) the medium. Without one the device is absent.
     void insert(std::unique_ptr<DiskImage> image);
+    // Takes the medium out (the device becomes absent): the board keeps images across a reset.
+    std::unique_ptr<DiskImage> eject() {
+        auto image = std::move(image_);
+        insert(nullptr);
+        return image;
+    }
     bool present() const { return image_ != nullptr; }
     DiskImage* image() const { return image_.get(); }
     unsigned unit() const { return unit_; }

@@ -99,6 +99,8 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
                                     "switch (MACs :02, :03, ...; disks in snapshot mode); stdin goes to VM 1, the "
                                     "others' output is prefixed [vmN]")
         ->check(CLI::Range(1u, 8u));
+    run->add_flag("--no-reboot", o.noReboot, "Stop the VM when the guest resets the machine (as QEMU's -no-reboot) "
+                                            "instead of rebooting it");
     run->add_flag("--snapshot", o.snapshot, "Write to copy-on-write overlays in memory: disk files stay untouched");
     run->add_option("image,--bios", o.image,
                     "Firmware image (a flat ROM whose last 16 bytes hold the reset vector, as QEMU's -bios); "
@@ -117,6 +119,7 @@ int runCommand(const RunOptions& o) {
     config.engine = o.engine == "kvm" ? hv::EngineKind::Kvm : hv::EngineKind::Interpreter;
     config.memoryBytes = *memory;
     config.kvmDevice = o.kvmDevice.c_str();
+    config.noReboot = o.noReboot;
     config.serialOut = [](uint8_t byte) {
         std::fputc(byte, stdout);
         if (byte == '\n') std::fflush(stdout);

@@ -21,6 +21,7 @@ struct RunOptions {
     bool nic = false;                    // an e1000 on the process's switch
     std::string pcap;                    // capture file for the switch
     unsigned vms = 1;                    // identical VMs in this process
+    bool noReboot = false;               // a guest reset stops the VM
 };
 
 // Adds the `run` subcommand; `handler` receives the parsed options.

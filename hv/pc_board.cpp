@@ -14,11 +14,22 @@ constexpr int kSlotHostBridge = 0, kSlotPiix = 1, kSlotNic = 3;
 }  // namespace
 
 PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::PhysicalMap& memory)
+    : PcBoard(config, clock, memory, {}) {}
+
+PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::PhysicalMap& memory,
+                 std::vector<std::unique_ptr<devices::DiskImage>> images)
     : memory_(memory), dma_(memory) {
     buildInterruptControllers(config, clock);
     buildLegacyDevices(config, clock);
-    buildPci(config);
+    buildPci(config, std::move(images));
     buildFirmwareConfig(config);
+}
+
+std::vector<std::unique_ptr<devices::DiskImage>> PcBoard::takeDisks() {
+    std::vector<std::unique_ptr<devices::DiskImage>> images;
+    for (size_t k = 0; k < diskCount_; ++k)
+        images.push_back(ide_->channel(static_cast<unsigned>(k / 2)).drive(static_cast<unsigned>(k % 2)).eject());
+    return images;
 }
 
 PcBoard::~PcBoard() {
@@ -93,7 +104,7 @@ void PcBoard::buildLegacyDevices(const BoardConfig& config, const devices::Clock
     vga_->attachTo(io_);
 }
 
-void PcBoard::buildPci(const BoardConfig& config) {
+void PcBoard::buildPci(const BoardConfig& config, std::vector<std::unique_ptr<devices::DiskImage>> images) {
     pci_ = std::make_unique<devices::PciBus>(io_, mmio_);
     pci_->attachTo(io_);
     auto reset = config.onResetRequest;
@@ -115,9 +126,12 @@ void PcBoard::buildPci(const BoardConfig& config) {
     pciIrqRouter_ = std::make_unique<devices::PciIrqRouter>(*isaBridge_, lines);
 
     ide_ = std::make_unique<devices::PiixIde>(dma_, &isa_[14], &isa_[15]);
+    diskCount_ = config.disks.size();
     for (size_t k = 0; k < config.disks.size(); ++k) {
         const DiskConfig& d = config.disks[k];
-        auto image = d.snapshot ? devices::DiskImage::openOverlay(d.path) : devices::DiskImage::open(d.path, d.readOnly);
+        auto image = k < images.size() && images[k] ? std::move(images[k])
+                     : d.snapshot                   ? devices::DiskImage::openOverlay(d.path)
+                                                    : devices::DiskImage::open(d.path, d.readOnly);
         ide_->channel(static_cast<unsigned>(k / 2)).attachDisk(static_cast<unsigned>(k % 2), std::move(image));
     }
     ide_->attachLegacyPorts(io_);

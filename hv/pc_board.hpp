@@ -64,6 +64,12 @@ public:
     // Builds and wires every device; opens the disk images (throws std::runtime_error with the
     // path and the reason if one cannot be used).
     PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::PhysicalMap& memory);
+    // As above, with the disk images already open (a reset keeps them, overlays included):
+    // images[k] is disk k of config.disks.
+    PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::PhysicalMap& memory,
+            std::vector<std::unique_ptr<devices::DiskImage>> images);
+    // Takes the disk images out, in config.disks order (before the board is destroyed on a reset).
+    std::vector<std::unique_ptr<devices::DiskImage>> takeDisks();
     ~PcBoard();
     PcBoard(const PcBoard&) = delete;
     PcBoard& operator=(const PcBoard&) = delete;
@@ -106,11 +112,12 @@ private:
 
     void buildInterruptControllers(const BoardConfig& config, const devices::Clock& clock);
     void buildLegacyDevices(const BoardConfig& config, const devices::Clock& clock);
-    void buildPci(const BoardConfig& config);
+    void buildPci(const BoardConfig& config, std::vector<std::unique_ptr<devices::DiskImage>> images);
     void buildFirmwareConfig(const BoardConfig& config);
 
     mmu::PhysicalMap& memory_;
     devices::PhysicalMapMemory dma_;
+    size_t diskCount_ = 0;
     devices::IoBus io_;
     devices::MmioBus mmio_;
     std::array<IsaLine, 16> isa_;

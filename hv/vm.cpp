@@ -83,7 +83,7 @@ void Vm::buildMemory() {
     map_.addRom(k4GiB - romSize, romSize, rom, "firmware");
 }
 
-void Vm::buildDevices() {
+void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
     BoardConfig board;
     board.ramBytes = config_.memoryBytes;
     board.disks = config_.disks;
@@ -106,7 +106,7 @@ void Vm::buildDevices() {
     board.onA20 = [this](bool enabled) {
         if (engine_) engine_->setA20(enabled);
     };
-    board_ = std::make_unique<PcBoard>(board, clock_, map_);
+    board_ = std::make_unique<PcBoard>(board, clock_, map_, std::move(disks));
 }
 
 uint64_t Vm::nowNs() const {
@@ -118,6 +118,24 @@ uint64_t Vm::guestNowNs() const {
     if (config_.engine == EngineKind::Kvm) return nowNs();
     const uint64_t retired = engine_ ? engine_->instructionsRetired() : 0;
     return retired * kNsPerInstruction + idleNs_;
+}
+
+// A system reset, as the chipset's reset line does it: every device back to power-on (the
+// board is rebuilt; disk overlays and RAM contents survive, as on a warm reset) and the CPU at
+// the reset vector. The firmware then boots again.
+void Vm::reboot() {
+    spdlog::info("{}: rebooting", *resetRequest_);
+    resetRequest_.reset();
+    ++reboots_;
+    kicker_.disarm();
+    auto disks = board_->takeDisks();  // the media (and their overlays) outlive the reset
+    board_.reset();
+    buildDevices(std::move(disks));
+    state_ = cpu::CpuState::atReset();
+    state_.gpr[cpu::RDX] = cpuid_.signature();
+    engine_->setA20(true);
+    engine_->requestInterruptWindow(false);
+    engine_->loadState(state_);
 }
 
 void Vm::wake() {
@@ -240,13 +258,17 @@ RunOutcome Vm::run() {
         }
         serviceDevices();
         if (resetRequest_) {
-            kicker_.disarm();
-            engine_->saveState(state_);
-            outcome.kind = StopKind::Reset;
-            outcome.exitStatus = exit_status::kOk;
-            outcome.rip = state_.rip;
-            outcome.message = fmt::format("{} (rip {:#x}): VM stopped", *resetRequest_, state_.rip);
-            return outcome;
+            if (config_.noReboot) {
+                kicker_.disarm();
+                engine_->saveState(state_);
+                outcome.kind = StopKind::Reset;
+                outcome.exitStatus = exit_status::kOk;
+                outcome.rip = state_.rip;
+                outcome.message = fmt::format("{} (rip {:#x}): VM stopped (--no-reboot)", *resetRequest_, state_.rip);
+                return outcome;
+            }
+            reboot();
+            continue;
         }
         deliverInterrupt();
         armNextDeadline();

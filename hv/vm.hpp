@@ -46,6 +46,8 @@ struct VmConfig {
     // RTC time at power-on (Unix seconds); by default a fixed date on the interpreter (so runs
     // are deterministic) and the host's time on KVM.
     std::optional<int64_t> rtcStartUnixSeconds;
+    // A guest reset request stops the VM instead of rebooting it (QEMU's -no-reboot).
+    bool noReboot = false;
 };
 
 // The interpreter's virtual clock: every retired instruction is this long, and a halted CPU
@@ -59,7 +61,7 @@ constexpr uint64_t kMaxMemory = 3ull << 30;  // below the 4 GiB hole, for now
 // How a run ended.
 enum class StopKind {
     DebugExit,        // the guest wrote to isa-debug-exit
-    Reset,            // the guest asked the board for a reset (i8042, port 0x92, 0xCF9)
+    Reset,            // the guest asked for a reset (i8042, port 0x92, 0xCF9) and --no-reboot was given
     Halted,           // HLT that nothing can wake: a clean end
     TripleFault,      // shutdown
     Unimplemented,    // an instruction the interpreter does not implement
@@ -135,7 +137,7 @@ private:
     };
 
     void buildMemory();
-    void buildDevices();
+    void buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks = {});
     bool handle(cpu::VmExit& exit, RunOutcome& outcome);
     // Between runs: host input in, timers up to now, INTR to the engine, the next deadline out.
     void serviceDevices();
@@ -146,6 +148,7 @@ private:
     // Returns false (outcome filled in) when nothing can ever wake the CPU or the VM stops.
     bool waitForInterrupt(RunOutcome& outcome, uint64_t rip);
     void wake();
+    void reboot();
     void onInEngineExit(const cpu::VmExit& exit) override;
     uint64_t nowNs() const;
     std::string lastExitsText(size_t count) const;
@@ -163,6 +166,7 @@ private:
     std::condition_variable wakeCv_;
     bool woken_ = false;
     std::optional<std::string> resetRequest_;
+    unsigned reboots_ = 0;
     std::unique_ptr<Engine> engine_;
     ExitRing exits_;
 

@@ -125,3 +125,26 @@ TEST_CASE("two tinyos VMs in one process ping each other through the switch, cap
     CHECK(echoRequests >= 3);
     CHECK(echoReplies >= 3);
 }
+
+TEST_CASE("a guest reset reboots the PC (disk contents kept); --no-reboot stops instead", "[integration][reset]") {
+    const std::vector<ConsoleStep> script = {
+        {"tinyos> ", "disk write 5 before-reboot\n"},
+        {"tinyos> ", "reboot\n"},                   // the i8042's reset line (command 0xFE)
+        {"hvlab BIOS 1.0", ""},                     // POST again
+        {"tinyos> ", "disk read 5\n"},
+        {"|before-reboot", "poweroff\n"},           // the snapshot overlay survived the reset
+    };
+    const auto r = runConversation({kHvlab, "run", "--disk", kFirmware + "/tinyos.img", "--snapshot"}, script, 120);
+    INFO(r.out.substr(r.out.size() > 3000 ? r.out.size() - 3000 : 0));
+    INFO(r.err);
+    CHECK(r.out.find("|before-reboot") != std::string::npos);
+    CHECK(r.status == 1);
+
+    const std::vector<ConsoleStep> once = {{"tinyos> ", "reboot\n"}};
+    const auto n = runConversation({kHvlab, "run", "--disk", kFirmware + "/tinyos.img", "--snapshot", "--no-reboot"},
+                                   once, 120);
+    INFO(n.err);
+    CHECK(n.status == 0);
+    CHECK(n.err.find("i8042") != std::string::npos);
+    CHECK(n.err.find("--no-reboot") != std::string::npos);
+}
