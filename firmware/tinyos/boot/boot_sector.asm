@@ -131,8 +131,8 @@ disk_error:
         hlt
         jmp .halt
 
-; print: write the zero-terminated string at DS:SI to the BIOS screen (INT 10h AH=0Eh, teletype)
-; and to COM1 (polling the 16550's LSR bit 5 "transmit holding register empty" first).
+; print: write the zero-terminated string at DS:SI to the BIOS screen (INT 10h AH=0Eh, teletype).
+; A headless PC shows it where its BIOS copies the screen (the hvlab BIOS mirrors INT 10h to COM1).
 print:
         lodsb
         test al, al
@@ -140,15 +140,6 @@ print:
         mov ah, 0x0E
         xor bx, bx                      ; BH = page 0
         int 0x10
-        mov bl, al
-        mov dx, COM1 + 5                ; Line Status Register
-.wait:
-        in al, dx
-        test al, 0x20
-        jz .wait
-        mov al, bl
-        mov dx, COM1                    ; Transmit Holding Register
-        out dx, al
         jmp print
 .done:
         ret

@@ -63,22 +63,14 @@ serial_init:
         out dx, al
         ret
 
-; print: zero-terminated string at DS:SI to COM1 and to the screen (INT 10h AH=0Eh).
+; print: zero-terminated string at DS:SI to the screen (INT 10h AH=0Eh); the hvlab BIOS mirrors
+; the screen to COM1, so headless runs show it once.
 print:
         pusha
 .next:
         lodsb
         test al, al
         jz .done
-        mov bl, al
-        mov dx, COM1 + 5                ; LSR bit 5: transmit holding register empty
-.wait:
-        in al, dx
-        test al, 0x20
-        jz .wait
-        mov al, bl
-        mov dx, COM1
-        out dx, al
         mov ah, 0x0E
         xor bh, bh
         int 0x10
