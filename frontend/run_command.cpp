@@ -99,6 +99,11 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
                                     "switch (MACs :02, :03, ...; disks in snapshot mode); stdin goes to VM 1, the "
                                     "others' output is prefixed [vmN]")
         ->check(CLI::Range(1u, 8u));
+    run->add_option("--irqchip", o.irqchip,
+                    "Interrupt controllers and PIT: 'emulated' (hvlab's, VS; either engine) or 'kernel' (KVM's "
+                    "in-kernel irqchip and PIT2, VH; needs --engine kvm)")
+        ->check(CLI::IsMember({"emulated", "kernel"}))
+        ->capture_default_str();
     run->add_flag("--no-reboot", o.noReboot, "Stop the VM when the guest resets the machine (as QEMU's -no-reboot) "
                                             "instead of rebooting it");
     run->add_flag("--snapshot", o.snapshot, "Write to copy-on-write overlays in memory: disk files stay untouched");
@@ -120,6 +125,12 @@ int runCommand(const RunOptions& o) {
     config.memoryBytes = *memory;
     config.kvmDevice = o.kvmDevice.c_str();
     config.noReboot = o.noReboot;
+    config.kernelIrqchip = o.irqchip == "kernel";
+    if (config.kernelIrqchip && config.engine != hv::EngineKind::Kvm) {
+        fail("--irqchip kernel needs --engine kvm: the in-kernel irqchip is KVM's (the interpreter always uses "
+             "hvlab's emulated PIC, PIT and APICs)");
+        return hv::exit_status::kUsage;
+    }
     config.serialOut = [](uint8_t byte) {
         std::fputc(byte, stdout);
         if (byte == '\n') std::fflush(stdout);

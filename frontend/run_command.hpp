@@ -22,6 +22,7 @@ struct RunOptions {
     std::string pcap;                    // capture file for the switch
     unsigned vms = 1;                    // identical VMs in this process
     bool noReboot = false;               // a guest reset stops the VM
+    std::string irqchip = "emulated";    // emulated (VS) or kernel (VH, KVM only)
 };
 
 // Adds the `run` subcommand; `handler` receives the parsed options.

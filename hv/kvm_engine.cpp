@@ -119,7 +119,8 @@ bool KvmEngine::available(std::string* why, const char* devicePath) {
     return true;
 }
 
-KvmEngine::KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath) {
+KvmEngine::KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath,
+                     bool inKernelIrqchip) {
     const auto start = std::chrono::steady_clock::now();
     kvmFd_ = open(devicePath, O_RDWR | O_CLOEXEC);
     if (kvmFd_ < 0) throw KvmUnavailable(fmt::format("cannot open {}: {}", devicePath, errnoText()));
@@ -138,6 +139,16 @@ KvmEngine::KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, con
     }
     readonlyMem_ = ioctl(kvmFd_, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
     syncRegs_ = ioctl(kvmFd_, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) > 0;
+    if (inKernelIrqchip) {
+        // Before the vCPU exists: its local APIC is created with it.
+        if (ioctl(vmFd_, KVM_CREATE_IRQCHIP, 0) < 0)
+            throw KvmUnavailable(fmt::format("KVM_CREATE_IRQCHIP failed: {}", errnoText()));
+        kvm_pit_config pit{};
+        pit.flags = KVM_PIT_SPEAKER_DUMMY;  // port 0x61 answered in the kernel too
+        if (ioctl(vmFd_, KVM_CREATE_PIT2, &pit) < 0)
+            throw KvmUnavailable(fmt::format("KVM_CREATE_PIT2 failed: {}", errnoText()));
+        irqchip_ = true;
+    }
     vcpuFd_ = ioctl(vmFd_, KVM_CREATE_VCPU, 0);
     if (vcpuFd_ < 0) throw KvmUnavailable(fmt::format("KVM_CREATE_VCPU failed: {}", errnoText()));
     setupCpuid(cpuid);
@@ -442,6 +453,14 @@ void KvmEngine::injectInterrupt(uint8_t vector) {
     irq.irq = vector;
     if (ioctl(vcpuFd_, KVM_INTERRUPT, &irq) < 0)
         spdlog::warn("KVM_INTERRUPT (vector {:#x}) failed: {}", vector, std::strerror(errno));
+}
+
+void KvmEngine::setIrqLine(unsigned gsi, bool level) {
+    kvm_irq_level line{};
+    line.irq = gsi;
+    line.level = level ? 1 : 0;
+    if (ioctl(vmFd_, KVM_IRQ_LINE, &line) < 0)
+        spdlog::warn("KVM_IRQ_LINE (GSI {}, level {}) failed: {}", gsi, level, std::strerror(errno));
 }
 
 void KvmEngine::requestInterruptWindow(bool on) {

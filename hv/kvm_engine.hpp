@@ -27,7 +27,10 @@ class KvmUnavailable : public std::runtime_error {
 class KvmEngine final : public Engine {
 public:
     // Opens /dev/kvm (or `devicePath`), creates the VM, its memory slots and one vCPU.
-    KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath = "/dev/kvm");
+    // `inKernelIrqchip`: KVM's own 8259 pair, IOAPIC, local APIC and 8254 (KVM_CREATE_IRQCHIP,
+    // KVM_CREATE_PIT2), the VH interrupt path; devices then raise lines with setIrqLine().
+    KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath = "/dev/kvm",
+              bool inKernelIrqchip = false);
     ~KvmEngine() override;
     KvmEngine(const KvmEngine&) = delete;
     KvmEngine& operator=(const KvmEngine&) = delete;
@@ -46,6 +49,10 @@ public:
     bool canInjectInterrupt() override;
     void injectInterrupt(uint8_t vector) override;
     void requestInterruptWindow(bool on) override;
+    bool inKernelIrqchip() const { return irqchip_; }
+    // KVM_IRQ_LINE: drives GSI `gsi` (an ISA IRQ 0-15 or IOAPIC pin) of the in-kernel irqchip.
+    // Any thread.
+    void setIrqLine(unsigned gsi, bool level);
 
     // Seconds spent creating the VM (open to vCPU ready), for the startup figure.
     double setupSeconds() const { return setupSeconds_; }
@@ -76,6 +83,7 @@ private:
         uint32_t count = 0;
     } pendingIo_;
     uint64_t lastRip_ = 0;
+    bool irqchip_ = false;
 };
 
 }  // namespace hvlab::hv

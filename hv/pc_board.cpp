@@ -40,7 +40,16 @@ PcBoard::~PcBoard() {
 
 void PcBoard::buildInterruptControllers(const BoardConfig& config, const devices::Clock& clock) {
     auto wake = config.wake;
+    kernelIrqchip_ = static_cast<bool>(config.kernelIrqLine);
     pic_ = std::make_unique<devices::Pic8259Pair>([wake] { if (wake) wake(); });
+    if (kernelIrqchip_) {
+        // VH: KVM's kernel answers the 8259, 8254, port 0x61, IOAPIC and local APIC accesses
+        // itself; the board's copies stay unplugged and every ISA line goes to KVM_IRQ_LINE.
+        auto line = config.kernelIrqLine;
+        for (unsigned irq = 0; irq < 16; ++irq) isa_[irq].forwardTo([line, irq](bool level) { line(irq, level); });
+        lapic_ = std::make_unique<devices::LocalApic>(0, true, clock, pic_.get());
+        return;
+    }
     io_.attach(0x20, 2, pic_.get());
     io_.attach(0xa0, 2, pic_.get());
     io_.attach(0x4d0, 2, pic_.get());
@@ -63,15 +72,17 @@ void PcBoard::buildInterruptControllers(const BoardConfig& config, const devices
 }
 
 void PcBoard::buildLegacyDevices(const BoardConfig& config, const devices::Clock& clock) {
-    pit_ = std::make_unique<devices::Pit8254>(clock, &isa_[0]);
-    io_.attach(0x40, 4, pit_.get());
-    port61_ = std::make_unique<devices::Port61>(clock, *pit_);
-    io_.attach(0x61, 1, port61_.get());
     rtc_ = std::make_unique<devices::RtcCmos>(clock, &isa_[8], config.rtcStartUnixSeconds);
     rtc_->setMemorySize(config.ramBytes);
     io_.attach(0x70, 2, rtc_.get());
-    timed_.push_back(pit_.get());
     timed_.push_back(rtc_.get());
+    if (!kernelIrqchip_) {  // with the in-kernel irqchip, KVM's 8254 and port 0x61 serve these ports
+        pit_ = std::make_unique<devices::Pit8254>(clock, &isa_[0]);
+        io_.attach(0x40, 4, pit_.get());
+        port61_ = std::make_unique<devices::Port61>(clock, *pit_);
+        io_.attach(0x61, 1, port61_.get());
+        timed_.push_back(pit_.get());
+    }
 
     auto serialOut = config.serialOut;
     uart_ = std::make_unique<devices::Uart16550>(kCom1, &isa_[4], [serialOut](uint8_t byte) {

@@ -57,6 +57,9 @@ struct BoardConfig {
     std::function<void(std::string why)> onResetRequest;
     std::function<void(uint32_t value)> onDebugExit;
     std::function<void(bool enabled)> onA20;   // the A20 gate: i8042 output port / port 0x92
+    // VH interrupts: KVM's in-kernel 8259/IOAPIC/LAPIC/8254 replace the board's; ISA lines go to
+    // this function (KVM_IRQ_LINE) instead. Empty: the emulated (VS) controllers.
+    std::function<void(unsigned irq, bool level)> kernelIrqLine;
 };
 
 class PcBoard {
@@ -77,7 +80,9 @@ public:
     devices::IoBus& io() { return io_; }
     devices::MmioBus& mmio() { return mmio_; }
     // The CPU's INTR pin: the local APIC, with the 8259 pair behind it (virtual-wire mode).
+    // Unused with the in-kernel irqchip (kernelIrqchip()).
     devices::InterruptSource& interruptSource() { return *lapic_; }
+    bool kernelIrqchip() const { return kernelIrqchip_; }
     const std::vector<devices::TimedDevice*>& timedDevices() const { return timed_; }
     // Moves host input (serial, keyboard) into the devices; call on the vCPU thread between runs.
     void pollInputs();
@@ -100,7 +105,12 @@ private:
     class IsaLine final : public devices::IrqLine {
     public:
         void connect(devices::IrqLine* pic, devices::IrqLine* ioapic) { pic_ = pic; ioapic_ = ioapic; }
+        void forwardTo(std::function<void(bool)> kernel) { kernel_ = std::move(kernel); }
         void setLevel(bool asserted) override {
+            if (kernel_) {
+                kernel_(asserted);
+                return;
+            }
             if (pic_) pic_->setLevel(asserted);
             if (ioapic_) ioapic_->setLevel(asserted);
         }
@@ -108,6 +118,7 @@ private:
     private:
         devices::IrqLine* pic_ = nullptr;
         devices::IrqLine* ioapic_ = nullptr;
+        std::function<void(bool)> kernel_;
     };
 
     void buildInterruptControllers(const BoardConfig& config, const devices::Clock& clock);
@@ -118,6 +129,7 @@ private:
     mmu::PhysicalMap& memory_;
     devices::PhysicalMapMemory dma_;
     size_t diskCount_ = 0;
+    bool kernelIrqchip_ = false;
     devices::IoBus io_;
     devices::MmioBus mmio_;
     std::array<IsaLine, 16> isa_;

@@ -37,6 +37,9 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
     if (config_.memoryBytes % 4096)
         throw std::invalid_argument("guest memory must be a multiple of 4 KiB");
     validateFirmware(config_.firmware.name, config_.firmware.view());
+    if (config_.kernelIrqchip && config_.engine != EngineKind::Kvm)
+        throw std::invalid_argument("the in-kernel irqchip (VH interrupts) needs the KVM engine; the interpreter "
+                                    "uses the emulated PIC, PIT and APICs");
     buildMemory();
     buildDevices();
 
@@ -44,7 +47,7 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
     state_.gpr[cpu::RDX] = cpuid_.signature();  // EDX holds the processor signature after RESET
 
     if (config_.engine == EngineKind::Kvm) {
-        engine_ = std::make_unique<KvmEngine>(map_, cpuid_, config_.kvmDevice);
+        engine_ = std::make_unique<KvmEngine>(map_, cpuid_, config_.kvmDevice, config_.kernelIrqchip);
     } else {
         auto interp = std::make_unique<InterpreterEngine>(map_, cpuid_, this);
         interp->interpreter().setTscSource([this] { return guestNowNs(); });
@@ -103,6 +106,11 @@ void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
         if (!resetRequest_) resetRequest_ = std::move(why);
     };
     board.onDebugExit = [this](uint32_t value) { debugExitValue_ = value; };
+    if (config_.kernelIrqchip) {
+        board.kernelIrqLine = [this](unsigned irq, bool level) {
+            if (auto* kvm = dynamic_cast<KvmEngine*>(engine_.get())) kvm->setIrqLine(irq, level);
+        };
+    }
     board.onA20 = [this](bool enabled) {
         if (engine_) engine_->setA20(enabled);
     };
@@ -161,6 +169,7 @@ void Vm::serviceDevices() {
 
 // The INTR pin: deliver now if the guest can take it, otherwise ask for an interrupt window.
 void Vm::deliverInterrupt() {
+    if (board_->kernelIrqchip()) return;  // KVM's own irqchip injects
     devices::InterruptSource& intr = board_->interruptSource();
     if (!intr.intrAsserted()) {
         engine_->requestInterruptWindow(false);
@@ -195,7 +204,7 @@ bool Vm::waitForInterrupt(RunOutcome& outcome, uint64_t rip) {
         if (stopRequested_.load()) return true;  // run() reports the stop
         serviceDevices();
         if (resetRequest_ || debugExitValue_) return true;
-        if (board_->interruptSource().intrAsserted()) return true;  // delivered by the loop
+        if (board_->kernelIrqchip() || board_->interruptSource().intrAsserted()) return true;
         const uint64_t next = nextDeadlineNs();
         if (config_.engine != EngineKind::Kvm && next != devices::kNoDeadline) {
             // Virtual time: nothing happens while halted, so jump to the next timer event.

@@ -48,6 +48,8 @@ struct VmConfig {
     std::optional<int64_t> rtcStartUnixSeconds;
     // A guest reset request stops the VM instead of rebooting it (QEMU's -no-reboot).
     bool noReboot = false;
+    // VH interrupts: KVM's in-kernel irqchip and PIT instead of the emulated ones (KVM only).
+    bool kernelIrqchip = false;
 };
 
 // The interpreter's virtual clock: every retired instruction is this long, and a halted CPU
