@@ -43,9 +43,7 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
     buildMemory();
     buildDevices();
 
-    state_ = cpu::CpuState::atReset();
-    state_.gpr[cpu::RDX] = cpuid_.signature();  // EDX holds the processor signature after RESET
-
+    state_ = resetState();
     if (config_.engine == EngineKind::Kvm) {
         engine_ = std::make_unique<KvmEngine>(map_, cpuid_, config_.kvmDevice, config_.kernelIrqchip);
     } else {
@@ -54,6 +52,12 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
         engine_ = std::move(interp);
     }
     engine_->loadState(state_);
+}
+
+cpu::CpuState Vm::resetState() const {
+    cpu::CpuState s = cpu::CpuState::atReset();
+    s.gpr[cpu::RDX] = cpuid_.signature();  // EDX holds the processor signature after RESET
+    return s;
 }
 
 Vm::~Vm() {
@@ -139,8 +143,7 @@ void Vm::reboot() {
     auto disks = board_->takeDisks();  // the media (and their overlays) outlive the reset
     board_.reset();
     buildDevices(std::move(disks));
-    state_ = cpu::CpuState::atReset();
-    state_.gpr[cpu::RDX] = cpuid_.signature();
+    state_ = resetState();
     engine_->setA20(true);
     engine_->requestInterruptWindow(false);
     engine_->loadState(state_);

@@ -151,6 +151,7 @@ private:
     bool waitForInterrupt(RunOutcome& outcome, uint64_t rip);
     void wake();
     void reboot();
+    cpu::CpuState resetState() const;  // the CPU after RESET
     void onInEngineExit(const cpu::VmExit& exit) override;
     uint64_t nowNs() const;
     std::string lastExitsText(size_t count) const;

@@ -19,6 +19,7 @@
 #include "hv/firmware_image.hpp"
 #include "hv/vm.hpp"
 #include "mmu/physical_map.hpp"
+#include "tests/hv/boot_test_memory.hpp"
 
 using namespace hvlab;
 using namespace hvlab::hv::boot;
@@ -27,24 +28,9 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 
-// Guest RAM laid out as the Vm lays it out: conventional memory, a hole for VGA and ROM, then RAM
-// from 1 MiB. Filled with 0xCC so zeroed BSS and untouched bytes are told apart.
-struct TestMemory {
-    explicit TestMemory(uint64_t bytes) : ramBytes(bytes), host(bytes) {
-        map.addRam(0, 0xa0000, host.data(), "ram (conventional)");
-        map.addRam(kMiB, bytes - kMiB, host.data() + kMiB, "ram");
-        std::memset(host.data(), 0xcc, bytes);
-    }
-    uint8_t u8(uint64_t gpa) const { return host.data()[gpa]; }
-    uint16_t u16(uint64_t gpa) const { return static_cast<uint16_t>(u8(gpa) | u8(gpa + 1) << 8); }
-    uint32_t u32(uint64_t gpa) const { return u16(gpa) | uint32_t{u16(gpa + 2)} << 16; }
-    uint64_t u64(uint64_t gpa) const { return u32(gpa) | uint64_t{u32(gpa + 4)} << 32; }
-    std::string cstring(uint64_t gpa) const { return reinterpret_cast<const char*>(host.data() + gpa); }
-    std::vector<E820Entry> e820() const { return pcMemoryMap(ramBytes); }
-
-    uint64_t ramBytes;
-    mmu::HostMemory host;
-    mmu::PhysicalMap map;
+// Guest RAM as the Vm lays it out, all of it filled with 0xCC.
+struct TestMemory : hvlab::test::BootTestMemory {
+    explicit TestMemory(uint64_t bytes) : BootTestMemory(bytes, bytes) {}
 };
 
 void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
