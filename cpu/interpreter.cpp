@@ -2,6 +2,8 @@
 // the TLB, RAM/ROM/MMIO).
 #include "cpu/interpreter.hpp"
 
+#include "cpu/paging_controls.hpp"
+
 #include <algorithm>
 
 #include <cstring>
@@ -30,20 +32,7 @@ void Interpreter::updateModeCache() {
         case CpuMode::Compat32: codeSize_ = CodeSize::Bits32; break;
         default: codeSize_ = CodeSize::Bits16; break;
     }
-    mmu::PagingControls p;
-    if (s.pagingEnabled()) {
-        if (s.longModeActive())
-            p.mode = mmu::PagingMode::Long4;
-        else if (s.cr4 & cr4::PAE)
-            p.mode = mmu::PagingMode::Pae;
-        else
-            p.mode = mmu::PagingMode::Legacy32;
-    }
-    p.cr3 = s.cr3;
-    p.wp = s.cr0 & cr0::WP;
-    p.pse = s.cr4 & cr4::PSE;
-    p.nxe = s.efer & efer::NXE;
-    paging_ = p;
+    paging_ = pagingControlsOf(s);
     ripMask_ = codeSize_ == CodeSize::Bits64 ? ~0ull : 0xffffffffull;
     updateAccessMode();
     dropFetchPage();  // CS, paging or the code size may have changed: look instructions up again

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cpu/cpu_state.hpp"
 #include "cpu/vm_exit.hpp"
@@ -46,6 +47,13 @@ public:
     virtual void setRunBudget(uint64_t /*instructions*/) {}
     // The A20 gate. KVM has no A20 masking (memory above 1 MiB never wraps there): ignored.
     virtual void setA20(bool /*enabled*/) {}
+    // RIP breakpoints: run() returns a Debug exit (rip = the breakpoint) before executing an
+    // instruction at one of these addresses. Empty: none. Returns how many the engine took (KVM
+    // has four hardware breakpoint registers).
+    virtual size_t setBreakpoints(const std::vector<uint64_t>& rips) = 0;
+    // Whether the engine is between the parts of one instruction (KVM hands a string I/O exit to
+    // the VMM element by element): the state cannot be saved or moved to another engine now.
+    virtual bool midInstruction() const { return false; }
     // Instructions retired so far, where the engine can count them (0 otherwise).
     virtual uint64_t instructionsRetired() const { return 0; }
 };

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
+#include <vector>
 
 #include "cpu/interpreter.hpp"
 #include "hv/engine.hpp"
@@ -31,12 +33,21 @@ public:
         budget_ = std::clamp<uint64_t>(instructions, 1, kSliceInstructions);
     }
 
+    size_t setBreakpoints(const std::vector<uint64_t>& rips) override {
+        breakpoints_ = rips;
+        return rips.size();
+    }
+
     cpu::Interpreter& interpreter() { return interpreter_; }
 
     static constexpr uint64_t kSliceInstructions = 1u << 18;
 
 private:
+    cpu::VmExit runWithBreakpoints(uint64_t budget);
+
     cpu::CpuState state_;
+    std::vector<uint64_t> breakpoints_;
+    std::optional<uint64_t> reportedBreakpoint_;  // resuming here steps over the breakpoint
     cpu::Interpreter interpreter_;
     std::atomic<bool> kicked_{false};
     uint64_t budget_ = kSliceInstructions;

@@ -293,7 +293,18 @@ void KvmEngine::loadState(const cpu::CpuState& s) {
     pendingIo_ = {};
 }
 
+void KvmEngine::finishPendingExit() {
+    if (!exitNeedsEntry_ || midInstruction()) return;
+    pendingIo_ = {};
+    exitNeedsEntry_ = false;
+    run_->immediate_exit = 1;
+    if (syncRegs_) run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
+    ioctl(vcpuFd_, KVM_RUN, 0);  // returns EINTR at once, with the exit completed
+    run_->immediate_exit = 0;
+}
+
 void KvmEngine::saveState(cpu::CpuState& s) {
+    finishPendingExit();
     kvm_regs regs{};
     vcpuIoctl(KVM_GET_REGS, &regs, "KVM_GET_REGS");
     s.gpr = {regs.rax, regs.rcx, regs.rdx, regs.rbx, regs.rsp, regs.rbp, regs.rsi, regs.rdi,
@@ -368,6 +379,7 @@ cpu::VmExit KvmEngine::run() {
         pendingIo_ = {};
     }
     if (syncRegs_) run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
+    exitNeedsEntry_ = false;
     const int r = ioctl(vcpuFd_, KVM_RUN, 0);
     if (r < 0) {
         cpu::VmExit e;
@@ -384,15 +396,33 @@ cpu::VmExit KvmEngine::run() {
     return translateExit();
 }
 
+size_t KvmEngine::setBreakpoints(const std::vector<uint64_t>& rips) {
+    kvm_guest_debug debug{};
+    const size_t count = std::min<size_t>(rips.size(), 4);
+    if (count > 0) {
+        kvm_sregs sregs{};
+        vcpuIoctl(KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+        debug.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+        for (size_t k = 0; k < count; ++k) {
+            debug.arch.debugreg[k] = sregs.cs.base + rips[k];
+            debug.arch.debugreg[7] |= 1ull << (2 * k);  // Lk: enabled, R/W = 00 (execute), LEN = 00
+        }
+    }
+    vcpuIoctl(KVM_SET_GUEST_DEBUG, &debug, "KVM_SET_GUEST_DEBUG");
+    return count;
+}
+
 cpu::VmExit KvmEngine::translateExit() {
     if (syncRegs_) lastRip_ = run_->s.regs.regs.rip;
     cpu::VmExit e;
     e.rip = lastRip_;
     switch (run_->exit_reason) {
         case KVM_EXIT_IO:
+            exitNeedsEntry_ = true;
             pendingIo_ = {true, 0, run_->io.count};
             return nextStringIoElement();
         case KVM_EXIT_MMIO: {
+            exitNeedsEntry_ = true;
             e.reason = cpu::ExitReason::Mmio;
             uint64_t value = 0;
             if (run_->mmio.is_write) std::memcpy(&value, run_->mmio.data, std::min<uint32_t>(run_->mmio.len, 8));

@@ -50,6 +50,10 @@ public:
     void injectInterrupt(uint8_t vector) override;
     void requestInterruptWindow(bool on) override;
     bool inKernelIrqchip() const { return irqchip_; }
+    bool midInstruction() const override { return pendingIo_.active && pendingIo_.index + 1 < pendingIo_.count; }
+    // RIP breakpoints through KVM's guest debug with the four hardware breakpoint registers
+    // (KVM_SET_GUEST_DEBUG, KVM_GUESTDBG_USE_HW_BP); addresses are linear (CS.base + RIP as of now).
+    size_t setBreakpoints(const std::vector<uint64_t>& rips) override;
     // KVM_IRQ_LINE: drives GSI `gsi` (an ISA IRQ 0-15 or IOAPIC pin) of the in-kernel irqchip.
     // Any thread.
     void setIrqLine(unsigned gsi, bool level);
@@ -63,6 +67,9 @@ private:
     void setupMemory(const mmu::PhysicalMap& memory);
     void setupCpuid(cpu::CpuidModel& cpuid);
     cpu::VmExit translateExit();
+    // Completes a handled I/O or MMIO exit inside KVM without running guest code (KVM_RUN with
+    // immediate_exit), so the registers read next are the ones after the instruction.
+    void finishPendingExit();
     cpu::VmExit nextStringIoElement();
 
     int kvmFd_ = -1;
@@ -84,6 +91,8 @@ private:
     } pendingIo_;
     uint64_t lastRip_ = 0;
     bool irqchip_ = false;
+    // KVM finishes an I/O or MMIO exit (RAX, memory, RIP) only on the next KVM_RUN.
+    bool exitNeedsEntry_ = false;
 };
 
 }  // namespace hvlab::hv

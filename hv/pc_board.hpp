@@ -94,6 +94,7 @@ public:
     devices::PostPort& post() { return *post_; }
     devices::VgaText& vga() { return *vga_; }
     devices::Pic8259Pair& pic() { return *pic_; }
+    devices::Pit8254& pit() { return *pit_; }
     devices::LocalApic& lapic() { return *lapic_; }
     devices::PiixIde& ide() { return *ide_; }
     devices::PciBus& pci() { return *pci_; }

@@ -1,5 +1,6 @@
 #include "hv/vm.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
@@ -204,7 +205,8 @@ void Vm::armNextDeadline() {
 
 bool Vm::waitForInterrupt(RunOutcome& outcome, uint64_t rip) {
     for (;;) {
-        if (stopRequested_.load()) return true;  // run() reports the stop
+        if (stopRequested_.load() || pauseRequested_.load()) return true;  // run() reports it
+        serviceInspection();
         serviceDevices();
         if (resetRequest_ || debugExitValue_) return true;
         if (board_->kernelIrqchip() || board_->interruptSource().intrAsserted()) return true;
@@ -228,7 +230,7 @@ bool Vm::waitForInterrupt(RunOutcome& outcome, uint64_t rip) {
         const auto until = next == devices::kNoDeadline
                                ? std::chrono::steady_clock::now() + std::chrono::milliseconds(20)
                                : start_ + std::chrono::nanoseconds(next);
-        wakeCv_.wait_until(lock, until, [this] { return woken_ || stopRequested_.load(); });
+        wakeCv_.wait_until(lock, until, [this] { return woken_ || stopRequested_.load() || pauseRequested_.load(); });
         woken_ = false;
     }
 }
@@ -258,26 +260,39 @@ RunOutcome Vm::run() {
         firstEntrySeconds_ = std::chrono::duration<double>(now - processStart()).count();
         createToEntrySeconds_ = std::chrono::duration<double>(now - start_).count();
     }
+    // Paused on a RIP breakpoint: run that instruction first, or the breakpoint would fire again.
+    if (pausedAtBreakpoint_) {
+        const uint64_t at = *pausedAtBreakpoint_;
+        pausedAtBreakpoint_.reset();
+        if (state_.rip == at) {
+            RunOutcome stepped = step();
+            if (stepped.kind != StopKind::Paused || stepped.message != "step") return stepped;
+        }
+    }
     for (;;) {
         if (stopRequested_.load()) {
-            kicker_.disarm();
-            engine_->saveState(state_);
             outcome.kind = StopKind::Stopped;
             outcome.exitStatus = stopStatus_;
+            engine_->saveState(state_);
             outcome.rip = state_.rip;
             outcome.message = fmt::format("{} (rip {:#x})", stopReason_, state_.rip);
-            return outcome;
+            return leaveRun(outcome);
         }
+        if (pauseRequested_.load() && !engine_->midInstruction()) {
+            pauseRequested_.store(false);
+            outcome.kind = StopKind::Paused;
+            outcome.message = "paused";
+            return leaveRun(outcome);
+        }
+        serviceInspection();
         serviceDevices();
         if (resetRequest_) {
             if (config_.noReboot) {
-                kicker_.disarm();
-                engine_->saveState(state_);
                 outcome.kind = StopKind::Reset;
                 outcome.exitStatus = exit_status::kOk;
-                outcome.rip = state_.rip;
+                engine_->saveState(state_);
                 outcome.message = fmt::format("{} (rip {:#x}): VM stopped (--no-reboot)", *resetRequest_, state_.rip);
-                return outcome;
+                return leaveRun(outcome);
             }
             reboot();
             continue;
@@ -286,17 +301,121 @@ RunOutcome Vm::run() {
         armNextDeadline();
         cpu::VmExit exit = engine_->run();
         if (exit.reason == cpu::ExitReason::None || exit.reason == cpu::ExitReason::Kicked) continue;
-        const auto t0 = std::chrono::steady_clock::now();
-        const bool keepRunning = handle(exit, outcome);
-        const auto cost = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
-        const ExitRecord& rec = exits_.record(nowNs(), 0, exit, static_cast<uint32_t>(cost.count()));
-        if (config_.onExit) config_.onExit(rec);
-        if (!keepRunning) {
-            kicker_.disarm();
-            engine_->saveState(state_);
-            return outcome;
-        }
+        if (!handleAndRecord(exit, outcome)) return leaveRun(outcome);
     }
+}
+
+bool Vm::handleAndRecord(cpu::VmExit& exit, RunOutcome& outcome) {
+    const auto t0 = std::chrono::steady_clock::now();
+    bool keepRunning = handle(exit, outcome);
+    const auto cost = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+    const ExitRecord& rec = exits_.record(nowNs(), 0, exit, static_cast<uint32_t>(cost.count()));
+    if (config_.onExit) config_.onExit(rec);
+    std::string why;
+    if (keepRunning && pauseAfterExit_) {
+        pauseAfterExit_ = false;
+        outcome.kind = StopKind::Paused;
+        outcome.message = fmt::format("{} exit at rip {:#x}: {}", cpu::exitReasonName(exit.reason), exit.rip,
+                                      cpu::describeExit(exit));
+        return false;
+    }
+    if (keepRunning && breakpoints_.hasExitConditions() && breakpoints_.matchesExit(exit, why)) {
+        outcome.kind = StopKind::Paused;
+        outcome.message = std::move(why);
+        return false;
+    }
+    return keepRunning;
+}
+
+// Leaving run() or step(): the deadline thread stops and the state is saved for the caller.
+RunOutcome Vm::leaveRun(RunOutcome outcome) {
+    kicker_.disarm();
+    engine_->saveState(state_);
+    if (outcome.kind == StopKind::Paused || outcome.kind == StopKind::Reset || outcome.kind == StopKind::Stopped)
+        outcome.rip = state_.rip;
+    return outcome;
+}
+
+void Vm::pause() {
+    pauseRequested_.store(true);
+    wake();
+}
+
+void Vm::requestInspection() {
+    inspectionRequested_.store(true);
+    wake();
+}
+
+void Vm::serviceInspection() {
+    if (!inspector_ || engine_->midInstruction() || !inspectionRequested_.exchange(false)) return;
+    engine_->saveState(state_);
+    inspector_(*this);
+}
+
+void Vm::setBreakpoints(Breakpoints breakpoints) {
+    breakpoints_ = std::move(breakpoints);
+    const size_t taken = engine_->setBreakpoints(breakpoints_.rips);
+    if (taken < breakpoints_.rips.size())
+        spdlog::warn("{}: {} supports {} RIP breakpoints; the other {} are ignored", config_.name,
+                     engine_->description(), taken, breakpoints_.rips.size() - taken);
+}
+
+RunOutcome Vm::step() {
+    RunOutcome outcome;
+    pausedAtBreakpoint_.reset();
+    serviceDevices();
+    if (resetRequest_) {
+        if (config_.noReboot) {
+            outcome.kind = StopKind::Reset;
+            outcome.exitStatus = exit_status::kOk;
+            engine_->saveState(state_);
+            outcome.message = fmt::format("{} (rip {:#x}): VM stopped (--no-reboot)", *resetRequest_, state_.rip);
+            return leaveRun(outcome);
+        }
+        reboot();
+    }
+    // KVM: the interpreter runs the instruction on the same memory and the same CPU state.
+    const bool handOver = engine_->kind() == EngineKind::Kvm;
+    if (handOver) {
+        if (!stepper_) stepper_ = std::make_unique<InterpreterEngine>(map_, cpuid_, this);
+        engine_->saveState(state_);
+        stepper_->loadState(state_);
+        std::swap(engine_, stepper_);
+    }
+    if (!board_->kernelIrqchip()) deliverInterrupt();
+    engine_->setBreakpoints({});
+    const uint64_t retiredBefore = engine_->instructionsRetired();
+    bool keepRunning = true;
+    // An IN or MMIO read exits before it completes and runs again with the VMM's answer: a step
+    // takes both runs, so it always ends after one whole instruction.
+    for (int run = 0; run < 2 && keepRunning; ++run) {
+        engine_->setRunBudget(1);
+        cpu::VmExit exit = engine_->run();
+        if (exit.reason == cpu::ExitReason::None || exit.reason == cpu::ExitReason::Kicked) break;
+        keepRunning = handleAndRecord(exit, outcome);
+        const bool restarts = exit.reason == cpu::ExitReason::PortIo || exit.reason == cpu::ExitReason::Mmio;
+        if (!restarts || engine_->instructionsRetired() != retiredBefore) break;
+    }
+    engine_->setBreakpoints(breakpoints_.rips);
+    if (handOver) {
+        std::swap(engine_, stepper_);
+        stepper_->saveState(state_);
+        engine_->loadState(state_);
+    }
+    if (keepRunning) {
+        outcome.kind = StopKind::Paused;
+        outcome.message = "step";
+    }
+    return leaveRun(outcome);
+}
+
+void Vm::powerCycle() {
+    stopRequested_.store(false);
+    pauseRequested_.store(false);
+    debugExitValue_.reset();
+    pausedAtBreakpoint_.reset();
+    if (!resetRequest_) resetRequest_ = "power cycle";
+    reboot();
 }
 
 // Handles one exit for the VMM. Returns false when the run is over (outcome filled in).
@@ -362,6 +481,14 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
                                           cpu::exitReasonName(exit.reason), cpu::describeExit(exit), exit.rip,
                                           lastExitsText(5));
             return false;
+        case ExitReason::Debug:
+            if (std::find(breakpoints_.rips.begin(), breakpoints_.rips.end(), exit.rip) != breakpoints_.rips.end()) {
+                pausedAtBreakpoint_ = exit.rip;
+                outcome.kind = StopKind::Paused;
+                outcome.message = fmt::format("breakpoint at rip {:#x}", exit.rip);
+                return false;
+            }
+            return true;
         default:
             return true;  // recorded; nothing for the VMM to do yet
     }

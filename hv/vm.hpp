@@ -19,6 +19,7 @@
 #include "devices/bus.hpp"
 #include "devices/clock.hpp"
 #include "devices/uart16550.hpp"
+#include "hv/breakpoints.hpp"
 #include "hv/deadline_kicker.hpp"
 #include "hv/engine.hpp"
 #include "hv/exit_ring.hpp"
@@ -69,6 +70,7 @@ enum class StopKind {
     Unimplemented,    // an instruction the interpreter does not implement
     EngineError,      // the engine failed (entry failure, internal error)
     Stopped,          // stopped from outside (signal, timeout, UI)
+    Paused,           // pause(), a step or a breakpoint: run() or step() again continues
 };
 
 struct RunOutcome {
@@ -100,6 +102,28 @@ public:
     RunOutcome run();
     // Thread-safe: ends run() soon with StopKind::Stopped and this status and message.
     void stop(int exitStatus, std::string why);
+
+    // ---- Run control for the debugger (VmSession). ----
+    // Thread-safe: ends run() soon with StopKind::Paused; run() again continues the guest.
+    void pause();
+    // Clears a pause() that came too late to stop the last run (call before run()).
+    void cancelPause() { pauseRequested_.store(false); }
+    // The next exit the VMM handles pauses run() (stepping from exit to exit).
+    void pauseAfterNextExit() { pauseAfterExit_ = true; }
+    // Runs exactly one guest instruction (an interrupt due now is delivered first, as on hardware)
+    // and handles the exit it caused, if any. On KVM the instruction runs on the interpreter over
+    // the same memory and state, then the state goes back to KVM (guest single-step is unreliable on
+    // some KVM hosts; this never hangs). Returns Paused, or how the guest ended.
+    RunOutcome step();
+    // Pauses run() at these RIPs (before the instruction) and after exits they match. Only while
+    // not running.
+    void setBreakpoints(Breakpoints breakpoints);
+    // Thread-safe: asks the running loop to call the inspector (on the vCPU thread, state saved into
+    // state()) between two exits, soon.
+    void setInspector(std::function<void(Vm&)> inspector) { inspector_ = std::move(inspector); }
+    void requestInspection();
+    // Power-cycles the PC (firmware again, fresh devices, the same disks). Only while not running.
+    void powerCycle();
 
     Engine& engine() { return *engine_; }
     const ExitRing& exits() const { return exits_; }
@@ -141,6 +165,10 @@ private:
     void buildMemory();
     void buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks = {});
     bool handle(cpu::VmExit& exit, RunOutcome& outcome);
+    // Handles and records one exit; false when the run is over or paused (outcome filled in).
+    bool handleAndRecord(cpu::VmExit& exit, RunOutcome& outcome);
+    RunOutcome leaveRun(RunOutcome outcome);
+    void serviceInspection();
     // Between runs: host input in, timers up to now, INTR to the engine, the next deadline out.
     void serviceDevices();
     void deliverInterrupt();
@@ -178,6 +206,13 @@ private:
     std::optional<double> createToEntrySeconds_;
     std::optional<uint32_t> debugExitValue_;
     std::atomic<bool> stopRequested_{false};
+    std::atomic<bool> pauseRequested_{false};
+    std::atomic<bool> inspectionRequested_{false};
+    std::function<void(Vm&)> inspector_;
+    Breakpoints breakpoints_;
+    bool pauseAfterExit_ = false;
+    std::optional<uint64_t> pausedAtBreakpoint_;  // resuming there steps over it first
+    std::unique_ptr<Engine> stepper_;  // KVM VMs: the interpreter that runs single steps
     int stopStatus_ = exit_status::kInterrupted;
     std::string stopReason_;
 };
