@@ -33,7 +33,7 @@ CpuidModel CpuidModel::hvlabDefault() {
     l.push_back({0, 0, false, 1, chars4(vendor), chars4(vendor + 8), chars4(vendor + 4)});
     // Leaf 1: family 6 model 15 stepping 1; one logical CPU, 64-byte CLFLUSH lines.
     l.push_back({1, 0, false, 0x000006f1, 0x00010800, ECX_CX16 | ECX_HYPERVISOR,
-                 EDX_PSE | EDX_TSC | EDX_MSR | EDX_PAE | EDX_CX8 | EDX_SEP | EDX_PGE | EDX_CMOV});
+                 EDX_PSE | EDX_TSC | EDX_MSR | EDX_PAE | EDX_CX8 | EDX_APIC | EDX_SEP | EDX_PGE | EDX_CMOV});
     // Hypervisor leaves: the signature names hvlab.
     const char* hv = kHypervisorSignature;
     l.push_back({0x40000000, 0, false, 0x40000001, chars4(hv), chars4(hv + 4), chars4(hv + 8)});

@@ -10,10 +10,13 @@ uint32_t PostPort::ioRead(uint16_t /*port*/, unsigned size) {
 }
 
 void PostPort::ioWrite(uint16_t /*port*/, unsigned /*size*/, uint32_t value) {
-    std::lock_guard lock(mutex_);
-    last_ = static_cast<uint8_t>(value);
-    ring_[writes_ % kHistorySize] = last_;
-    ++writes_;
+    {
+        std::lock_guard lock(mutex_);
+        last_ = static_cast<uint8_t>(value);
+        ring_[writes_ % kHistorySize] = last_;
+        ++writes_;
+    }
+    if (listener_) listener_(static_cast<uint8_t>(value));
 }
 
 uint64_t PostPort::writeCount() const {

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ public:
     PostPort() = default;
 
     void attachTo(IoBus& io) { io.attach(kPort, 1, this); }
+    // Called on the guest thread with every code written (after it is recorded).
+    void onCode(std::function<void(uint8_t code)> listener) { listener_ = std::move(listener); }
 
     uint32_t ioRead(uint16_t port, unsigned size) override;
     void ioWrite(uint16_t port, unsigned size, uint32_t value) override;
@@ -41,6 +44,7 @@ private:
     uint64_t writes_ = 0;
     uint8_t last_ = 0;
     std::array<uint8_t, kHistorySize> ring_{};
+    std::function<void(uint8_t)> listener_;
 };
 
 }  // namespace hvlab::devices

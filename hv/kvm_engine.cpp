@@ -143,6 +143,7 @@ KvmEngine::KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, con
         // Before the vCPU exists: its local APIC is created with it.
         if (ioctl(vmFd_, KVM_CREATE_IRQCHIP, 0) < 0)
             throw KvmUnavailable(fmt::format("KVM_CREATE_IRQCHIP failed: {}", errnoText()));
+        routeIsaInterrupts();
         kvm_pit_config pit{};
         pit.flags = KVM_PIT_SPEAKER_DUMMY;  // port 0x61 answered in the kernel too
         if (ioctl(vmFd_, KVM_CREATE_PIT2, &pit) < 0)
@@ -394,6 +395,37 @@ cpu::VmExit KvmEngine::run() {
         return e;
     }
     return translateExit();
+}
+
+// KVM's default routing sends GSI n to 8259 input n and IOAPIC pin n. A PC wires ISA IRQ 0 (the
+// PIT) to IOAPIC pin 2 instead, and the MP and ACPI tables the BIOS builds say so (an interrupt
+// source override), so GSI 0 goes to 8259 input 0 and IOAPIC pin 2; GSI 2 is the 8259 cascade
+// and reaches neither.
+void KvmEngine::routeIsaInterrupts() {
+    constexpr unsigned kIoApicPins = 24;
+    std::vector<kvm_irq_routing_entry> entries;
+    auto add = [&](unsigned gsi, unsigned chip, unsigned pin) {
+        kvm_irq_routing_entry e{};
+        e.gsi = gsi;
+        e.type = KVM_IRQ_ROUTING_IRQCHIP;
+        e.u.irqchip.irqchip = chip;
+        e.u.irqchip.pin = pin;
+        entries.push_back(e);
+    };
+    for (unsigned irq = 0; irq < 16; ++irq) {
+        if (irq == 2) continue;
+        add(irq, irq < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE, irq % 8);
+    }
+    for (unsigned pin = 0; pin < kIoApicPins; ++pin) {
+        if (pin == 2) continue;
+        add(pin == 0 ? 0 : pin, KVM_IRQCHIP_IOAPIC, pin == 0 ? 2 : pin);
+    }
+    std::vector<uint8_t> buffer(sizeof(kvm_irq_routing) + entries.size() * sizeof(kvm_irq_routing_entry));
+    auto* routing = reinterpret_cast<kvm_irq_routing*>(buffer.data());
+    routing->nr = static_cast<uint32_t>(entries.size());
+    std::memcpy(routing->entries, entries.data(), entries.size() * sizeof(kvm_irq_routing_entry));
+    if (ioctl(vmFd_, KVM_SET_GSI_ROUTING, routing) < 0)
+        throw KvmUnavailable(fmt::format("KVM_SET_GSI_ROUTING failed: {}", errnoText()));
 }
 
 size_t KvmEngine::setBreakpoints(const std::vector<uint64_t>& rips) {

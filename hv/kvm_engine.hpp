@@ -66,6 +66,7 @@ private:
     int vcpuIoctl(unsigned long request, void* arg, const char* what) const;
     void setupMemory(const mmu::PhysicalMap& memory);
     void setupCpuid(cpu::CpuidModel& cpuid);
+    void routeIsaInterrupts();
     cpu::VmExit translateExit();
     // Completes a handled I/O or MMIO exit inside KVM without running guest code (KVM_RUN with
     // immediate_exit), so the registers read next are the ones after the instruction.

@@ -108,6 +108,7 @@ void PcBoard::buildLegacyDevices(const BoardConfig& config, const devices::Clock
     port92_->onA20([a20](bool enabled) { if (a20) a20(enabled); });
     post_ = std::make_unique<devices::PostPort>();
     post_->attachTo(io_);
+    if (config.onPostCode) post_->onCode(config.onPostCode);
 
     // The text buffer is ordinary guest RAM (writes cost nothing); the device reads it.
     vga_ = std::make_unique<devices::VgaText>(

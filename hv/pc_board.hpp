@@ -57,6 +57,7 @@ struct BoardConfig {
     std::function<void(std::string why)> onResetRequest;
     std::function<void(uint32_t value)> onDebugExit;
     std::function<void(bool enabled)> onA20;   // the A20 gate: i8042 output port / port 0x92
+    std::function<void(uint8_t code)> onPostCode;  // firmware progress codes on port 0x80
     // VH interrupts: KVM's in-kernel 8259/IOAPIC/LAPIC/8254 replace the board's; ISA lines go to
     // this function (KVM_IRQ_LINE) instead. Empty: the emulated (VS) controllers.
     std::function<void(unsigned irq, bool level)> kernelIrqLine;

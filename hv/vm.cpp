@@ -53,6 +53,29 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
         engine_ = std::move(interp);
     }
     engine_->loadState(state_);
+    if (config_.directBoot) {
+        // Load once now, so a bad kernel or initrd is reported before the VM runs.
+        const boot::DirectBootResult loaded = boot::loadDirectBoot(*config_.directBoot, map_, config_.memoryBytes);
+        directBootSummary_ = loaded.summary;
+        if (!config_.directBootAfterPost) startAt(loaded.entry);
+    }
+}
+
+bool Vm::enterDirectBoot(RunOutcome& outcome) {
+    directBootDue_ = false;
+    engine_->saveState(state_);
+    try {
+        const boot::DirectBootResult loaded = boot::loadDirectBoot(*config_.directBoot, map_, config_.memoryBytes);
+        spdlog::info("{}: firmware POST done, entering the kernel: {}", config_.name, loaded.summary);
+        engine_->requestInterruptWindow(false);
+        startAt(loaded.entry);
+        return true;
+    } catch (const boot::BootImageError& e) {
+        outcome.kind = StopKind::EngineError;
+        outcome.exitStatus = exit_status::kUsage;
+        outcome.message = fmt::format("direct boot after POST failed: {}", e.what());
+        return false;
+    }
 }
 
 cpu::CpuState Vm::resetState() const {
@@ -119,6 +142,8 @@ void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
     board.onA20 = [this](bool enabled) {
         if (engine_) engine_->setA20(enabled);
     };
+    if (config_.directBoot && config_.directBootAfterPost)
+        board.onPostCode = [this](uint8_t code) { directBootDue_ = directBootDue_ || code == kPostCodeBoot; };
     board_ = std::make_unique<PcBoard>(board, clock_, map_, std::move(disks));
 }
 
@@ -429,6 +454,7 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
             if (config_.engine != EngineKind::Kvm) idleNs_ += kNsPerPortIo;
             if (exit.io.write) {
                 board_->io().write(exit.io.port, exit.io.size, exit.io.value);
+                if (directBootDue_) return enterDirectBoot(outcome);
             } else {
                 exit.io.value = board_->io().read(exit.io.port, exit.io.size);
                 engine_->complete(exit);

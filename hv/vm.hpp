@@ -19,6 +19,8 @@
 #include "devices/bus.hpp"
 #include "devices/clock.hpp"
 #include "devices/uart16550.hpp"
+#include "hv/boot/boot_image_error.hpp"
+#include "hv/boot/direct_boot.hpp"
 #include "hv/breakpoints.hpp"
 #include "hv/deadline_kicker.hpp"
 #include "hv/engine.hpp"
@@ -51,7 +53,17 @@ struct VmConfig {
     bool noReboot = false;
     // VH interrupts: KVM's in-kernel irqchip and PIT instead of the emulated ones (KVM only).
     bool kernelIrqchip = false;
+    // Direct boot (--kernel/--initrd/--append). With `directBootAfterPost` (the hvlab BIOS) the
+    // firmware runs its POST first and the kernel is loaded and entered when INT 19h starts (POST
+    // code 0x12), so it finds the BIOS's MP and ACPI tables, as after SeaBIOS + linuxboot under
+    // QEMU; again after every reset. Otherwise the vCPU starts in the kernel and no firmware runs.
+    std::optional<boot::DirectBootRequest> directBoot;
+    bool directBootAfterPost = false;
 };
+
+// The POST code the hvlab BIOS writes when POST is done and INT 19h looks for something to boot
+// (firmware/bios/defs.inc, POST_BOOT).
+constexpr uint8_t kPostCodeBoot = 0x12;
 
 // The interpreter's virtual clock: every retired instruction is this long, and a halted CPU
 // skips ahead to the next timer event. It makes VS runs deterministic.
@@ -145,6 +157,8 @@ public:
         engine_->loadState(state_);
     }
     const cpu::CpuidModel& cpuid() const { return cpuid_; }
+    // Direct boot: the loader's one-line summary (format, entry, where things went); empty without.
+    const std::string& directBootSummary() const { return directBootSummary_; }
 
     // Startup figures: seconds from main() (markProcessStart) and from the start of VM
     // construction to the first guest entry.
@@ -169,6 +183,8 @@ private:
     bool handleAndRecord(cpu::VmExit& exit, RunOutcome& outcome);
     RunOutcome leaveRun(RunOutcome outcome);
     void serviceInspection();
+    // The firmware handed over (POST code kPostCodeBoot): load the kernel and enter it.
+    bool enterDirectBoot(RunOutcome& outcome);
     // Between runs: host input in, timers up to now, INTR to the engine, the next deadline out.
     void serviceDevices();
     void deliverInterrupt();
@@ -211,6 +227,8 @@ private:
     std::function<void(Vm&)> inspector_;
     Breakpoints breakpoints_;
     bool pauseAfterExit_ = false;
+    bool directBootDue_ = false;
+    std::string directBootSummary_;
     std::optional<uint64_t> pausedAtBreakpoint_;  // resuming there steps over it first
     std::unique_ptr<Engine> stepper_;  // KVM VMs: the interpreter that runs single steps
     int stopStatus_ = exit_status::kInterrupted;

@@ -108,7 +108,7 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
                                              "first 8 KiB)",
                                              request.kernelPath));
     }
-    spdlog::info("{}", result.summary);
+    spdlog::debug("{}", result.summary);
     return result;
 }
 

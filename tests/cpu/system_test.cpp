@@ -183,7 +183,7 @@ TEST_CASE("system: CPUID answers from the model", "[system][cpuid]") {
     CHECK(r[1].rax == 0x6f1);
     CHECK((r[1].rcx & cpuid_bits::ECX_HYPERVISOR) != 0);
     CHECK(r[1].rdx == (cpuid_bits::EDX_PSE | cpuid_bits::EDX_TSC | cpuid_bits::EDX_MSR | cpuid_bits::EDX_PAE |
-                       cpuid_bits::EDX_CX8 | cpuid_bits::EDX_SEP | cpuid_bits::EDX_PGE | cpuid_bits::EDX_CMOV));
+                       cpuid_bits::EDX_CX8 | cpuid_bits::EDX_APIC | cpuid_bits::EDX_SEP | cpuid_bits::EDX_PGE | cpuid_bits::EDX_CMOV));
     CHECK((r[1].rcx & cpuid_bits::ECX_CX16) != 0);
     CHECK((r[4].rdx & cpuid_bits::EXT_EDX_SYSCALL) != 0);
     CHECK((r[4].rcx & cpuid_bits::EXT_ECX_LAHF_LM) != 0);

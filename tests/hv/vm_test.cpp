@@ -101,6 +101,18 @@ TEST_CASE("the VM runs the first guest on the interpreter and records its exits"
     CHECK(vm.secondsToFirstEntry().has_value());
 }
 
+TEST_CASE("the PIT's IRQ 0 reaches the local APIC through IOAPIC pin 2, as the MP tables say", "[hv][vm]") {
+    hv::VmConfig config;
+    config.firmware = loadTestImage("ioapic-timer");
+    std::string serial;
+    config.serialOut = [&](uint8_t b) { serial.push_back(static_cast<char>(b)); };
+    hv::Vm vm(std::move(config));
+    const hv::RunOutcome outcome = vm.run();
+    CHECK(outcome.kind == hv::StopKind::DebugExit);
+    CHECK(outcome.exitStatus == 33);
+    CHECK(serial.find("3 timer interrupts on vector 0x30 via IOAPIC pin 2: PASS") != std::string::npos);
+}
+
 TEST_CASE("stop() from another thread ends a guest that never stops", "[hv][vm]") {
     hv::VmConfig config;
     config.firmware = spinningRom();

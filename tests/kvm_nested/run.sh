@@ -12,6 +12,8 @@
 #   2. FIRMWARE_DIR/triple-fault.bin on KVM exits 6 with "triple fault" on stderr
 #   3. FIRMWARE_DIR/debug-exit.bin on KVM exits 85; the BIOS test disk (bios-test.img) passes
 #      every group but A20 on KVM with --irqchip emulated and with --irqchip kernel
+#   3c. FIRMWARE_DIR/ioapic-timer.bin (PIT IRQ 0 through IOAPIC pin 2) exits 33 on KVM with both
+#      irqchips
 #   4. `hvlab run --engine kvm --trace-exits` shows the same set of exit reasons
 #      (the word before rip= in "exit N T ms REASON rip=...") as the interpreter
 #   5. each TEST_BINARY (a Catch2 suite) runs its "[kvm]" test cases in the QEMU
@@ -143,6 +145,20 @@ if [ -f "$FIRMWARE/bios-test.img" ]; then
 		fi
 	done
 fi
+
+# 3c. the PIT's IRQ 0 reaches IOAPIC pin 2 (as the MP/ACPI tables say) with both irqchips; with
+# KVM's in-kernel irqchip that needs hvlab's GSI routing (KVM's default sends GSI 0 to pin 0).
+for chip in emulated kernel; do
+	nested "ioapic_$chip" -f "$FIRMWARE/ioapic-timer.bin" -- "$HVLAB" run --engine kvm --irqchip "$chip" \
+		--timeout 60 "$FIRMWARE/ioapic-timer.bin"
+	if [ "$RC" = 33 ]; then
+		pass "ioapic-timer.bin on KVM, --irqchip $chip: IRQ 0 via IOAPIC pin 2, status 33"
+	else
+		fail "ioapic-timer.bin on KVM, --irqchip $chip: status $RC (want 33):"
+		show "$WORK/ioapic_$chip.out"
+		show "$WORK/ioapic_$chip.err"
+	fi
+done
 
 # 4. the same set of exit reasons as the interpreter
 host trace_interp run --engine interp --trace-exits
