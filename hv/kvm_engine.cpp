@@ -34,7 +34,9 @@ void installKickHandler() {
         struct sigaction sa{};
         sa.sa_handler = kickHandler;
         sigemptyset(&sa.sa_mask);
-        sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
+        // SA_RESTART: a write() or wait on the vCPU thread that the kick interrupts carries on.
+        // KVM_RUN still returns EINTR: KVM ends it with -EINTR, which is never restarted.
+        sa.sa_flags = SA_RESTART;
         sigaction(kKickSignal, &sa, nullptr);
         return true;
     }();
@@ -290,12 +292,32 @@ void KvmEngine::loadState(const cpu::CpuState& s) {
     for (const auto& [index, value] : values) addMsr(msrs, index, value);
     // KVM_SET_MSRS returns how many it set; an MSR this host lacks is simply skipped.
     ioctl(vcpuFd_, kSetMsrs, &msrs);
+
+    // A CpuState is the whole state: no event KVM was about to deliver survives it (an interrupt
+    // injected for the old state would land in the new one), and the interrupt shadow is its own.
+    kvm_vcpu_events events{};
+    if (ioctl(vcpuFd_, KVM_GET_VCPU_EVENTS, &events) == 0) {
+        events.exception.injected = 0;
+        events.exception.pending = 0;
+        events.interrupt.injected = 0;
+        events.nmi.injected = 0;
+        events.interrupt.shadow = s.interruptShadow ? KVM_X86_SHADOW_INT_MOV_SS : 0;
+        events.flags = KVM_VCPUEVENT_VALID_SHADOW;
+        ioctl(vcpuFd_, KVM_SET_VCPU_EVENTS, &events);
+    }
+    // What run() and the interrupt checks read from the last exit now describes the new state.
+    const bool interruptible = (s.rflags() & cpu::rflag::IF) && !s.interruptShadow;
+    run_->if_flag = (s.rflags() & cpu::rflag::IF) ? 1 : 0;
+    run_->ready_for_interrupt_injection = interruptible ? 1 : 0;
+    if (syncRegs_) run_->s.regs.regs = regs;
     lastRip_ = s.rip;
     pendingIo_ = {};
+    exitNeedsEntry_ = false;
+    injectionPending_ = false;
 }
 
 void KvmEngine::finishPendingExit() {
-    if (!exitNeedsEntry_ || midInstruction()) return;
+    if (!exitNeedsEntry_ || stringIoInProgress()) return;
     pendingIo_ = {};
     exitNeedsEntry_ = false;
     run_->immediate_exit = 1;
@@ -382,6 +404,7 @@ cpu::VmExit KvmEngine::run() {
     if (syncRegs_) run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
     exitNeedsEntry_ = false;
     const int r = ioctl(vcpuFd_, KVM_RUN, 0);
+    if (r == 0) injectionPending_ = false;  // the guest was entered: the injected vector went in
     if (r < 0) {
         cpu::VmExit e;
         if (errno == EINTR || errno == EAGAIN) {
@@ -511,6 +534,7 @@ bool KvmEngine::canInjectInterrupt() {
 }
 
 void KvmEngine::injectInterrupt(uint8_t vector) {
+    injectionPending_ = true;  // delivered at the next entry
     kvm_interrupt irq{};
     irq.irq = vector;
     if (ioctl(vcpuFd_, KVM_INTERRUPT, &irq) < 0)

@@ -50,7 +50,9 @@ public:
     void injectInterrupt(uint8_t vector) override;
     void requestInterruptWindow(bool on) override;
     bool inKernelIrqchip() const { return irqchip_; }
-    bool midInstruction() const override { return pendingIo_.active && pendingIo_.index + 1 < pendingIo_.count; }
+    // Also while an interrupt given to KVM_INTERRUPT has not been delivered yet (the state would
+    // not show it: moving the state elsewhere would lose an interrupt the PIC already acknowledged).
+    bool midInstruction() const override { return injectionPending_ || stringIoInProgress(); }
     // RIP breakpoints through KVM's guest debug with the four hardware breakpoint registers
     // (KVM_SET_GUEST_DEBUG, KVM_GUESTDBG_USE_HW_BP); addresses are linear (CS.base + RIP as of now).
     size_t setBreakpoints(const std::vector<uint64_t>& rips) override;
@@ -68,6 +70,7 @@ private:
     void setupCpuid(cpu::CpuidModel& cpuid);
     void routeIsaInterrupts();
     cpu::VmExit translateExit();
+    bool stringIoInProgress() const { return pendingIo_.active && pendingIo_.index + 1 < pendingIo_.count; }
     // Completes a handled I/O or MMIO exit inside KVM without running guest code (KVM_RUN with
     // immediate_exit), so the registers read next are the ones after the instruction.
     void finishPendingExit();
@@ -94,6 +97,7 @@ private:
     bool irqchip_ = false;
     // KVM finishes an I/O or MMIO exit (RAX, memory, RIP) only on the next KVM_RUN.
     bool exitNeedsEntry_ = false;
+    bool injectionPending_ = false;
 };
 
 }  // namespace hvlab::hv

@@ -372,7 +372,8 @@ void Vm::requestInspection() {
 }
 
 void Vm::serviceInspection() {
-    if (!inspector_ || engine_->midInstruction() || !inspectionRequested_.exchange(false)) return;
+    if (!inspector_ || !inspectionRequested_.load(std::memory_order_relaxed) || engine_->midInstruction()) return;
+    inspectionRequested_.store(false);
     engine_->saveState(state_);
     inspector_(*this);
 }

@@ -473,3 +473,32 @@ TEST_CASE("multiboot-hello boots on the interpreter (a.out kludge)", "[boot][mul
     bootTestKernel("multiboot-hello-aout.bin", "", "",
                    {"multiboot: hello from " + path, "multiboot: 0 modules", "multiboot: pass"});
 }
+
+TEST_CASE("direct boot after the BIOS POST: the kernel is entered when INT 19h starts",
+          "[boot][multiboot][guest]") {
+    const std::string path = std::string(HVLAB_FIRMWARE_DIR) + "/multiboot-hello.elf";
+    if (!std::filesystem::exists(path)) {
+        WARN("skipped: " << path << " is not built");
+        return;
+    }
+    std::string serial;
+    hv::VmConfig config;
+    config.memoryBytes = 32 * kMiB;
+    config.firmware = hv::loadFirmwareFile(std::string(HVLAB_FIRMWARE_DIR) + "/bios.bin");
+    config.serialOut = [&](uint8_t c) { serial += static_cast<char>(c); };
+    config.directBoot = DirectBootRequest{path, "", "after-post"};
+    config.directBootAfterPost = true;
+    hv::Vm vm(std::move(config));
+    CHECK(vm.directBootSummary().find("multiboot ELF kernel") != std::string::npos);
+    const hv::RunOutcome outcome = vm.run();
+    INFO(serial);
+    CHECK(outcome.kind == hv::StopKind::DebugExit);
+    CHECK(outcome.exitStatus == 0x21);
+    // The BIOS ran first (its banner and memory map), then the kernel with its command line.
+    const size_t banner = serial.find("hvlab BIOS");
+    const size_t kernel = serial.find("multiboot: hello from " + path + " after-post");
+    REQUIRE(banner != std::string::npos);
+    REQUIRE(kernel != std::string::npos);
+    CHECK(banner < kernel);
+    CHECK(serial.find("Booting from disk") == std::string::npos);  // INT 19h never looked for a disk
+}

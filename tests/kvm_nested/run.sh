@@ -14,6 +14,7 @@
 #      every group but A20 on KVM with --irqchip emulated and with --irqchip kernel
 #   3c. FIRMWARE_DIR/ioapic-timer.bin (PIT IRQ 0 through IOAPIC pin 2) exits 33 on KVM with both
 #      irqchips
+#   3d. `--kernel FIRMWARE_DIR/multiboot-hello.elf` on KVM (BIOS POST, then the kernel) exits 33
 #   4. `hvlab run --engine kvm --trace-exits` shows the same set of exit reasons
 #      (the word before rip= in "exit N T ms REASON rip=...") as the interpreter
 #   5. each TEST_BINARY (a Catch2 suite) runs its "[kvm]" test cases in the QEMU
@@ -159,6 +160,20 @@ for chip in emulated kernel; do
 		show "$WORK/ioapic_$chip.err"
 	fi
 done
+
+# 3d. direct boot on KVM: the hvlab BIOS runs its POST, then the multiboot kernel is loaded and
+# entered (the CPU state handed to KVM mid-run, with the BIOS's pending timer interrupt dropped).
+if [ -f "$FIRMWARE/multiboot-hello.elf" ]; then
+	nested multiboot -f "$FIRMWARE/multiboot-hello.elf" -- "$HVLAB" run --engine kvm --timeout 60 \
+		--kernel "$FIRMWARE/multiboot-hello.elf"
+	if [ "$RC" = 33 ] && grep -q '^multiboot: pass' "$WORK/multiboot.out" && grep -q '^hvlab BIOS' "$WORK/multiboot.out"; then
+		pass "--kernel multiboot-hello.elf on KVM after the BIOS POST: status 33"
+	else
+		fail "--kernel multiboot-hello.elf on KVM: status $RC (want 33):"
+		show "$WORK/multiboot.out"
+		show "$WORK/multiboot.err"
+	fi
+fi
 
 # 4. the same set of exit reasons as the interpreter
 host trace_interp run --engine interp --trace-exits
