@@ -21,7 +21,7 @@ PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::Ph
     : memory_(memory), dma_(memory) {
     buildInterruptControllers(config, clock);
     buildLegacyDevices(config, clock);
-    buildPci(config, std::move(images));
+    buildPci(config, clock, std::move(images));
     buildFirmwareConfig(config);
 }
 
@@ -116,7 +116,8 @@ void PcBoard::buildLegacyDevices(const BoardConfig& config, const devices::Clock
     vga_->attachTo(io_);
 }
 
-void PcBoard::buildPci(const BoardConfig& config, std::vector<std::unique_ptr<devices::DiskImage>> images) {
+void PcBoard::buildPci(const BoardConfig& config, const devices::Clock& clock,
+                       std::vector<std::unique_ptr<devices::DiskImage>> images) {
     pci_ = std::make_unique<devices::PciBus>(io_, mmio_);
     pci_->attachTo(io_);
     auto reset = config.onResetRequest;
@@ -148,6 +149,13 @@ void PcBoard::buildPci(const BoardConfig& config, std::vector<std::unique_ptr<de
     }
     ide_->attachLegacyPorts(io_);
     pci_->add(kSlotPiix, 1, *ide_);
+
+    // ACPI: the PIIX4 power-management function (as on QEMU's pc machine) at 00:01.3, its SCI on
+    // ISA IRQ 9; the BIOS maps its block at 0x600 and describes it in the FADT.
+    pm_ = std::make_unique<devices::Piix4Pm>(clock, io_, &isa_[9]);
+    if (config.onPowerOff) pm_->onPowerOff(config.onPowerOff);
+    pci_->add(kSlotPiix, 3, *pm_);
+    timed_.push_back(pm_.get());
 
     if (config.network) {
         nic_ = std::make_unique<devices::E1000>(config.mac, dma_);

@@ -26,6 +26,7 @@
 #include "devices/local_apic.hpp"
 #include "devices/pci_bus.hpp"
 #include "devices/pic8259.hpp"
+#include "devices/piix4_pm.hpp"
 #include "devices/piix_ide.hpp"
 #include "devices/pit8254.hpp"
 #include "devices/port61.hpp"
@@ -58,6 +59,7 @@ struct BoardConfig {
     std::function<void(uint32_t value)> onDebugExit;
     std::function<void(bool enabled)> onA20;   // the A20 gate: i8042 output port / port 0x92
     std::function<void(uint8_t code)> onPostCode;  // firmware progress codes on port 0x80
+    std::function<void(std::string why)> onPowerOff;  // ACPI S5 through the PIIX4 PM block
     // VH interrupts: KVM's in-kernel 8259/IOAPIC/LAPIC/8254 replace the board's; ISA lines go to
     // this function (KVM_IRQ_LINE) instead. Empty: the emulated (VS) controllers.
     std::function<void(unsigned irq, bool level)> kernelIrqLine;
@@ -98,6 +100,7 @@ public:
     devices::Pit8254& pit() { return *pit_; }
     devices::LocalApic& lapic() { return *lapic_; }
     devices::PiixIde& ide() { return *ide_; }
+    devices::Piix4Pm& powerManagement() { return *pm_; }
     devices::PciBus& pci() { return *pci_; }
     devices::E1000* nic() { return nic_.get(); }
 
@@ -125,7 +128,8 @@ private:
 
     void buildInterruptControllers(const BoardConfig& config, const devices::Clock& clock);
     void buildLegacyDevices(const BoardConfig& config, const devices::Clock& clock);
-    void buildPci(const BoardConfig& config, std::vector<std::unique_ptr<devices::DiskImage>> images);
+    void buildPci(const BoardConfig& config, const devices::Clock& clock,
+                  std::vector<std::unique_ptr<devices::DiskImage>> images);
     void buildFirmwareConfig(const BoardConfig& config);
 
     mmu::PhysicalMap& memory_;
@@ -156,6 +160,7 @@ private:
     std::unique_ptr<devices::Piix3IsaBridge> isaBridge_;
     std::unique_ptr<devices::PciIrqRouter> pciIrqRouter_;
     std::unique_ptr<devices::PiixIde> ide_;
+    std::unique_ptr<devices::Piix4Pm> pm_;
     std::unique_ptr<devices::E1000> nic_;
     devices::VirtualSwitch* network_ = nullptr;
     devices::VirtualSwitch::Port* port_ = nullptr;

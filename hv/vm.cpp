@@ -134,6 +134,7 @@ void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
         if (!resetRequest_) resetRequest_ = std::move(why);
     };
     board.onDebugExit = [this](uint32_t value) { debugExitValue_ = value; };
+    board.onPowerOff = [this](std::string why) { powerOffRequest_ = std::move(why); };
     if (config_.kernelIrqchip) {
         board.kernelIrqLine = [this](unsigned irq, bool level) {
             if (auto* kvm = dynamic_cast<KvmEngine*>(engine_.get())) kvm->setIrqLine(irq, level);
@@ -439,6 +440,7 @@ void Vm::powerCycle() {
     stopRequested_.store(false);
     pauseRequested_.store(false);
     debugExitValue_.reset();
+    powerOffRequest_.reset();
     pausedAtBreakpoint_.reset();
     if (!resetRequest_) resetRequest_ = "power cycle";
     reboot();
@@ -459,6 +461,12 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
             } else {
                 exit.io.value = board_->io().read(exit.io.port, exit.io.size);
                 engine_->complete(exit);
+            }
+            if (powerOffRequest_) {
+                outcome.kind = StopKind::PowerOff;
+                outcome.exitStatus = exit_status::kOk;
+                outcome.message = fmt::format("{} at rip {:#x}: powered off", *powerOffRequest_, exit.rip);
+                return false;
             }
             if (debugExitValue_) {
                 outcome.kind = StopKind::DebugExit;

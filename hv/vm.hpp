@@ -73,17 +73,24 @@ constexpr uint64_t kNsPerPortIo = 1000;  // an ISA I/O cycle is about 1 us on a 
 constexpr uint64_t kMinMemory = 2ull << 20;
 constexpr uint64_t kMaxMemory = 3ull << 30;  // below the 4 GiB hole, for now
 
-// How a run ended.
+// How a run ended (see endedCleanly()).
 enum class StopKind {
     DebugExit,        // the guest wrote to isa-debug-exit
     Reset,            // the guest asked for a reset (i8042, port 0x92, 0xCF9) and --no-reboot was given
     Halted,           // HLT that nothing can wake: a clean end
+    PowerOff,         // ACPI soft-off (S5) through the PIIX4 PM block: a clean end
     TripleFault,      // shutdown
     Unimplemented,    // an instruction the interpreter does not implement
     EngineError,      // the engine failed (entry failure, internal error)
     Stopped,          // stopped from outside (signal, timeout, UI)
     Paused,           // pause(), a step or a breakpoint: run() or step() again continues
 };
+
+// The guest ended the run itself, without an error: `hvlab run` exits with outcome.exitStatus.
+inline bool endedCleanly(StopKind kind) {
+    return kind == StopKind::Halted || kind == StopKind::PowerOff || kind == StopKind::DebugExit ||
+           kind == StopKind::Reset;
+}
 
 struct RunOutcome {
     StopKind kind = StopKind::Stopped;
@@ -213,6 +220,7 @@ private:
     std::condition_variable wakeCv_;
     bool woken_ = false;
     std::optional<std::string> resetRequest_;
+    std::optional<std::string> powerOffRequest_;  // the guest entered ACPI S5
     unsigned reboots_ = 0;
     std::unique_ptr<Engine> engine_;
     ExitRing exits_;

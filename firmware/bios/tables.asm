@@ -445,9 +445,14 @@ acpi_build:
         mov word [es:di + 96], 101      ; P_LVL2_LAT > 100: no C2
         mov word [es:di + 98], 1001     ; P_LVL3_LAT > 1000: no C3
         mov byte [es:di + 108], 0x32    ; CENTURY: CMOS register 32h
-        ; flags: WBINVD works (0), C1 supported (2), power and sleep
-        ; buttons are not fixed-feature buttons (4, 5)
+        ; flags: WBINVD works (0), C1 supported (2), no fixed-feature sleep
+        ; button (5); the power button is the fixed-feature one in PM1 (PWRBTN_STS)
+        ; when the PIIX4 PM function exists, otherwise there is none (4)
         mov dword [es:di + 112], (1 << 0) | (1 << 2) | (1 << 4) | (1 << 5)
+        cmp byte [fs:EB_PM_PRESENT], 0
+        je .flags_done
+        and dword [es:di + 112], ~(1 << 4)
+.flags_done:
         mov cx, 116
         call acpi_finish
         ; ---- MADT

@@ -113,6 +113,21 @@ TEST_CASE("the PIT's IRQ 0 reaches the local APIC through IOAPIC pin 2, as the M
     CHECK(serial.find("3 timer interrupts on vector 0x30 via IOAPIC pin 2: PASS") != std::string::npos);
 }
 
+TEST_CASE("ACPI soft-off through the PIIX4 PM block powers the VM off cleanly", "[hv][vm]") {
+    hv::VmConfig config;
+    config.firmware = loadTestImage("acpi-poweroff");
+    std::string serial;
+    config.serialOut = [&](uint8_t b) { serial.push_back(static_cast<char>(b)); };
+    hv::Vm vm(std::move(config));
+    const hv::RunOutcome outcome = vm.run();
+    INFO(serial);
+    CHECK(outcome.kind == hv::StopKind::PowerOff);
+    CHECK(outcome.exitStatus == 0);
+    CHECK(hv::endedCleanly(outcome.kind));
+    CHECK(outcome.message.find("ACPI power-off") == 0);
+    CHECK(serial.find("FAIL") == std::string::npos);
+}
+
 TEST_CASE("stop() from another thread ends a guest that never stops", "[hv][vm]") {
     hv::VmConfig config;
     config.firmware = spinningRom();
