@@ -69,6 +69,12 @@ CpuidResult CpuidModel::query(uint32_t function, uint32_t index) const {
     return {leaf->eax, leaf->ebx, leaf->ecx, leaf->edx};
 }
 
+void CpuidModel::addHardwareFloatingPoint() {
+    using namespace cpuid_bits;
+    for (CpuidLeaf& leaf : leaves_)
+        if (leaf.function == 1) leaf.edx |= EDX_FPU | EDX_MMX | EDX_FXSR | EDX_SSE | EDX_SSE2;
+}
+
 void CpuidModel::restrictFeatures(const std::vector<CpuidLeaf>& supported) {
     auto host = [&](uint32_t function) -> const CpuidLeaf* {
         for (const CpuidLeaf& s : supported)

@@ -46,6 +46,7 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
 
     state_ = resetState();
     if (config_.engine == EngineKind::Kvm) {
+        cpuid_.addHardwareFloatingPoint();  // the guest's x87/SSE code runs on the host CPU
         engine_ = std::make_unique<KvmEngine>(map_, cpuid_, config_.kvmDevice, config_.kernelIrqchip);
     } else {
         auto interp = std::make_unique<InterpreterEngine>(map_, cpuid_, this);
@@ -419,6 +420,17 @@ RunOutcome Vm::step() {
         engine_->setRunBudget(1);
         cpu::VmExit exit = engine_->run();
         if (exit.reason == cpu::ExitReason::None || exit.reason == cpu::ExitReason::Kicked) break;
+        if (handOver && exit.reason == cpu::ExitReason::UnimplementedInsn) {
+            // x87/SSE and the like run on KVM but not on the interpreter: the step leaves the
+            // instruction unexecuted instead of stopping a VM that is fine.
+            keepRunning = false;
+            outcome.kind = StopKind::Paused;
+            outcome.message = fmt::format("cannot single-step the instruction at rip {:#x} ({}): the interpreter "
+                                          "that steps KVM guests does not implement it; step to the next exit or "
+                                          "run instead",
+                                          exit.rip, cpu::describeExit(exit));
+            break;
+        }
         keepRunning = handleAndRecord(exit, outcome);
         const bool restarts = exit.reason == cpu::ExitReason::PortIo || exit.reason == cpu::ExitReason::Mmio;
         if (!restarts || engine_->instructionsRetired() != retiredBefore) break;
