@@ -1,11 +1,16 @@
-// hvlab: an educational x86 emulator and hypervisor. `hvlab run` boots a guest headless.
+// hvlab: an educational x86 emulator and hypervisor. `hvlab run` boots a guest headless,
+// `hvlab gui` opens the debugger.
 #include <CLI/CLI.hpp>
+#include <string_view>
 #include <spdlog/spdlog.h>
 
+#include "frontend/gui_launcher.hpp"
 #include "frontend/run_command.hpp"
 #include "hv/vm.hpp"
 
 int main(int argc, char** argv) {
+    // The debugger is its own program; its options are listed by `hvlab gui --help`.
+    if (argc > 1 && std::string_view(argv[1]) == "gui") return hvlab::frontend::execGui(argc, argv, 2);
     hvlab::hv::Vm::markProcessStart();
     spdlog::set_pattern("hvlab: %l: %v");
 
@@ -14,6 +19,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(0, 1);
     hvlab::frontend::RunOptions runOptions;
     CLI::App* run = hvlab::frontend::addRunCommand(app, runOptions);
+    app.add_subcommand("gui", "The debugger: an SDL2 + Dear ImGui window with one column per VM; takes the "
+                              "options of run (hvlab gui --help)");
 
     try {
         app.parse(argc, argv);

@@ -14,9 +14,8 @@
 
 #include <fmt/format.h>
 
-#include "firmware/embed/bundled_guest.hpp"
-#include "frontend/size_option.hpp"
 #include "frontend/summary.hpp"
+#include "frontend/vm_config_builder.hpp"
 #include "hv/boot/boot_image_error.hpp"
 #include "hv/boot/direct_boot.hpp"
 #include "devices/pcap_capture.hpp"
@@ -29,30 +28,6 @@ namespace hvlab::frontend {
 namespace {
 
 void fail(const std::string& message) { fmt::print(stderr, "hvlab: error: {}\n", message); }
-
-// --disk FILE[,readonly][,snapshot] -> a DiskConfig; nullopt (with a message) if malformed.
-std::optional<hv::DiskConfig> parseDisk(const std::string& spec, bool snapshotAll) {
-    hv::DiskConfig d;
-    d.snapshot = snapshotAll;
-    size_t comma = spec.find(',');
-    d.path = spec.substr(0, comma);
-    while (comma != std::string::npos) {
-        const size_t next = spec.find(',', comma + 1);
-        const std::string flag = spec.substr(comma + 1, next == std::string::npos ? next : next - comma - 1);
-        if (flag == "readonly" || flag == "ro") d.readOnly = true;
-        else if (flag == "snapshot") d.snapshot = true;
-        else {
-            fail(fmt::format("--disk '{}': unknown flag '{}' (readonly, snapshot)", spec, flag));
-            return std::nullopt;
-        }
-        comma = next;
-    }
-    if (d.path.empty()) {
-        fail(fmt::format("--disk '{}': no file name", spec));
-        return std::nullopt;
-    }
-    return d;
-}
 
 // Forwards stdin to COM1 until `done`; ends quietly at EOF.
 void forwardStdin(hv::Vm& vm, const std::atomic<bool>& done) {
@@ -71,66 +46,62 @@ void forwardStdin(hv::Vm& vm, const std::atomic<bool>& done) {
 
 }  // namespace
 
-CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
+CLI::App* addRunCommand(CLI::App& app, RunOptions& options) {
     CLI::App* run = app.add_subcommand("run", "Boot a firmware image headless: serial console on stdout, "
                                               "summary of exits on stderr");
-    run->add_option("--engine", o.engine, "Execution engine")->check(CLI::IsMember({"interp", "kvm"}))
+    addRunOptions(*run, options);
+    return run;
+}
+
+void addRunOptions(CLI::App& run, RunOptions& o) {
+    run.add_option("--engine", o.engine, "Execution engine")->check(CLI::IsMember({"interp", "kvm"}))
         ->capture_default_str();
-    run->add_option("--mem,-m", o.memory, "Guest RAM, e.g. 64M or 1G (2M to 3G)")->capture_default_str();
-    run->add_flag("--trace-exits", o.traceExits, "Print every exit the VMM handles to stderr");
-    run->add_option("--timeout", o.timeoutSeconds, "Stop the guest after this many seconds (0: never)")
+    run.add_option("--mem,-m", o.memory, "Guest RAM, e.g. 64M or 1G (2M to 3G)")->capture_default_str();
+    run.add_flag("--trace-exits", o.traceExits, "Print every exit the VMM handles to stderr");
+    run.add_option("--timeout", o.timeoutSeconds, "Stop the guest after this many seconds (0: never)")
         ->check(CLI::NonNegativeNumber);
-    run->add_flag("--quiet,-q", o.quiet, "Print only the guest's output and errors, no summary");
-    run->add_option("--kvm-device", o.kvmDevice, "KVM device node (for testing)")->capture_default_str();
-    run->add_option("--disk", o.disks,
+    run.add_flag("--quiet,-q", o.quiet, "Print only the guest's output and errors, no summary");
+    run.add_option("--kvm-device", o.kvmDevice, "KVM device node (for testing)")->capture_default_str();
+    run.add_option("--disk", o.disks,
                     "IDE disk image (raw), repeatable: primary master, primary slave, secondary master, slave. "
                     "FILE[,readonly][,snapshot]; with disks and no --bios the bundled hvlab BIOS boots the first")
         ->take_all();
-    run->add_option("--kernel", o.kernel, "Boot this kernel directly, as QEMU's -kernel: a Linux bzImage or a "
+    run.add_option("--kernel", o.kernel, "Boot this kernel directly, as QEMU's -kernel: a Linux bzImage or a "
                                           "multiboot (v1) ELF / a.out-kludge kernel; no firmware runs");
-    run->add_option("--initrd", o.initrd, "Linux: the initial ramdisk; multiboot: the module list "
+    run.add_option("--initrd", o.initrd, "Linux: the initial ramdisk; multiboot: the module list "
                                           "\"file args,file2 args\" (as QEMU)")->needs("--kernel");
-    run->add_option("--append", o.append, "The kernel command line")->needs("--kernel");
-    run->add_flag("--nic", o.nic, "An Intel e1000 NIC (PCI 00:03.0, MAC 52:54:00:12:34:02) on hvlab's in-process "
+    run.add_option("--append", o.append, "The kernel command line")->needs("--kernel");
+    run.add_flag("--nic", o.nic, "An Intel e1000 NIC (PCI 00:03.0, MAC 52:54:00:12:34:02) on hvlab's in-process "
                                   "switch, which connects every NIC of this process");
-    run->add_option("--pcap", o.pcap, "Capture every frame through the switch into this pcap file (Wireshark "
+    run.add_option("--pcap", o.pcap, "Capture every frame through the switch into this pcap file (Wireshark "
                                       "opens it); implies --nic");
-    run->add_option("--vms", o.vms, "Run this many identical VMs in this process, each with a NIC on the "
+    run.add_option("--vms", o.vms, "Run this many identical VMs in this process, each with a NIC on the "
                                     "switch (MACs :02, :03, ...; disks in snapshot mode); stdin goes to VM 1, the "
                                     "others' output is prefixed [vmN]")
         ->check(CLI::Range(1u, 8u));
-    run->add_option("--irqchip", o.irqchip,
+    run.add_option("--irqchip", o.irqchip,
                     "Interrupt controllers and PIT: 'emulated' (hvlab's, VS; either engine) or 'kernel' (KVM's "
                     "in-kernel irqchip and PIT2, VH; needs --engine kvm)")
         ->check(CLI::IsMember({"emulated", "kernel"}))
         ->capture_default_str();
-    run->add_flag("--no-reboot", o.noReboot, "Stop the VM when the guest resets the machine (as QEMU's -no-reboot) "
+    run.add_flag("--no-reboot", o.noReboot, "Stop the VM when the guest resets the machine (as QEMU's -no-reboot) "
                                             "instead of rebooting it");
-    run->add_flag("--snapshot", o.snapshot, "Write to copy-on-write overlays in memory: disk files stay untouched");
-    run->add_option("image,--bios", o.image,
+    run.add_flag("--snapshot", o.snapshot, "Write to copy-on-write overlays in memory: disk files stay untouched");
+    run.add_option("image,--bios", o.image,
                     "Firmware image (a flat ROM whose last 16 bytes hold the reset vector, as QEMU's -bios); "
                     "default: the hvlab BIOS with --disk, else the bundled guest");
-    return run;
 }
 
 int runCommand(const RunOptions& o) {
-    const auto memory = parseMemorySize(o.memory);
-    if (!memory) {
-        fail(fmt::format("--mem '{}' is not a size like 64M or 1G", o.memory));
+    const unsigned vmCount = std::max(1u, o.vms);
+    VmSetup setup;
+    try {
+        setup = buildVmSetup(o, vmCount);
+    } catch (const UsageError& e) {
+        fail(e.what());
         return hv::exit_status::kUsage;
     }
-
-    hv::VmConfig config;
-    config.engine = o.engine == "kvm" ? hv::EngineKind::Kvm : hv::EngineKind::Interpreter;
-    config.memoryBytes = *memory;
-    config.kvmDevice = o.kvmDevice.c_str();
-    config.noReboot = o.noReboot;
-    config.kernelIrqchip = o.irqchip == "kernel";
-    if (config.kernelIrqchip && config.engine != hv::EngineKind::Kvm) {
-        fail("--irqchip kernel needs --engine kvm: the in-kernel irqchip is KVM's (the interpreter always uses "
-             "hvlab's emulated PIC, PIT and APICs)");
-        return hv::exit_status::kUsage;
-    }
+    hv::VmConfig& config = setup.config;
     config.serialOut = [](uint8_t byte) {
         std::fputc(byte, stdout);
         if (byte == '\n') std::fflush(stdout);
@@ -142,52 +113,16 @@ int runCommand(const RunOptions& o) {
                        r.costNs);
         };
     }
-
-    if (o.disks.size() > 4) {
-        fail(fmt::format("{} disks given; the IDE controller takes 4", o.disks.size()));
-        return hv::exit_status::kUsage;
-    }
-    for (const std::string& spec : o.disks) {
-        const auto disk = parseDisk(spec, o.snapshot);
-        if (!disk) return hv::exit_status::kUsage;
-        config.disks.push_back(*disk);
-    }
-
-    // The network: one in-process switch for every NIC of this process, and an optional capture.
-    std::unique_ptr<devices::PcapCapture> capture;
-    std::unique_ptr<devices::VirtualSwitch> network;
-    const unsigned vmCount = std::max(1u, o.vms);
-    if (o.nic || !o.pcap.empty() || vmCount > 1) {
-        try {
-            if (!o.pcap.empty()) capture = std::make_unique<devices::PcapCapture>(o.pcap);
-        } catch (const std::exception& e) {
-            fail(e.what());
-            return hv::exit_status::kUsage;
-        }
-        network = std::make_unique<devices::VirtualSwitch>(capture.get());
-        config.network = network.get();
-    }
-    if (vmCount > 1)
-        for (hv::DiskConfig& d : config.disks) d.snapshot = true;  // the VMs share the files: never write them
+    const std::unique_ptr<devices::PcapCapture>& capture = setup.capture;
+    const std::unique_ptr<devices::VirtualSwitch>& network = setup.network;
 
     // VM 1 owns the console; the others print their serial output as "[vmN] line" on stdout.
     std::vector<std::unique_ptr<hv::Vm>> vms;
     std::vector<std::string> lineBuffers(vmCount);
     std::mutex outputMutex;
     try {
-        if (o.image.empty() && (!config.disks.empty() || !o.kernel.empty())) {
-            config.firmware.name = firmware::bundledBiosName();
-            config.firmware.embedded = firmware::bundledBios();
-        } else if (o.image.empty()) {
-            config.firmware.name = firmware::bundledGuestName();
-            config.firmware.embedded = firmware::bundledGuest();
-        } else {
-            config.firmware = hv::loadFirmwareFile(o.image);
-        }
         for (unsigned k = 0; k < vmCount; ++k) {
-            hv::VmConfig c = config;
-            c.name = fmt::format("vm{}", k + 1);
-            c.mac[5] = static_cast<uint8_t>(2 + k);  // 52:54:00:12:34:02, :03, ... (QEMU's default first)
+            hv::VmConfig c = configForVm(setup, k);
             if (k > 0) {
                 std::string& line = lineBuffers[k];
                 c.serialOut = [&line, &outputMutex, k](uint8_t byte) {
@@ -201,13 +136,9 @@ int runCommand(const RunOptions& o) {
                     line.clear();
                 };
             }
-            auto vm = std::make_unique<hv::Vm>(std::move(c));
-            if (!o.kernel.empty()) {
-                const hv::boot::DirectBootResult boot =
-                    hv::boot::loadDirectBoot({o.kernel, o.initrd, o.append}, vm->memory(), config.memoryBytes);
-                vm->startAt(boot.entry);
-                if (!o.quiet && k == 0) fmt::print(stderr, "hvlab: {}\n", boot.summary);
-            }
+            auto vm = std::make_unique<hv::Vm>(std::move(c));  // loads a --kernel (errors: BootImageError)
+            if (!o.quiet && k == 0 && !vm->directBootSummary().empty())
+                fmt::print(stderr, "hvlab: {}\n", vm->directBootSummary());
             vms.push_back(std::move(vm));
         }
     } catch (const hv::boot::BootImageError& e) {
@@ -269,8 +200,7 @@ int runCommand(const RunOptions& o) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     const hv::RunOutcome& outcome = outcomes[0];
-    const bool failed = outcome.kind != hv::StopKind::Halted && outcome.kind != hv::StopKind::DebugExit &&
-                        outcome.kind != hv::StopKind::Reset;
+    const bool failed = !hv::endedCleanly(outcome.kind);
     if (failed) fail(outcome.message);
     if (!o.quiet) {
         for (size_t k = 0; k < vms.size(); ++k) {

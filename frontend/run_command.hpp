@@ -25,8 +25,10 @@ struct RunOptions {
     std::string irqchip = "emulated";    // emulated (VS) or kernel (VH, KVM only)
 };
 
-// Adds the `run` subcommand; `handler` receives the parsed options.
+// Adds the `run` subcommand; `options` receives the parsed options.
 CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
+// Adds the options of `run` to a subcommand (`run` itself, `gui`).
+void addRunOptions(CLI::App& command, RunOptions& options);
 int runCommand(const RunOptions& options);
 
 }  // namespace hvlab::frontend

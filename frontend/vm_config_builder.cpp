@@ -1,0 +1,108 @@
+#include "frontend/vm_config_builder.hpp"
+
+#include <fmt/format.h>
+
+#include "firmware/embed/bundled_guest.hpp"
+#include "frontend/size_option.hpp"
+
+namespace hvlab::frontend {
+
+namespace {
+
+// --disk FILE[,readonly][,snapshot] -> a DiskConfig.
+hv::DiskConfig parseDisk(const std::string& spec, bool snapshotAll) {
+    hv::DiskConfig d;
+    d.snapshot = snapshotAll;
+    size_t comma = spec.find(',');
+    d.path = spec.substr(0, comma);
+    while (comma != std::string::npos) {
+        const size_t next = spec.find(',', comma + 1);
+        const std::string flag = spec.substr(comma + 1, next == std::string::npos ? next : next - comma - 1);
+        if (flag == "readonly" || flag == "ro") d.readOnly = true;
+        else if (flag == "snapshot") d.snapshot = true;
+        else throw UsageError(fmt::format("--disk '{}': unknown flag '{}' (readonly, snapshot)", spec, flag));
+        comma = next;
+    }
+    if (d.path.empty()) throw UsageError(fmt::format("--disk '{}': no file name", spec));
+    return d;
+}
+
+// No --bios: the hvlab BIOS when there is something to boot (a disk, a kernel), else the bundled guest.
+hv::FirmwareImage chooseFirmware(const RunOptions& o) {
+    hv::FirmwareImage firmware;
+    if (o.image.empty() && (!o.disks.empty() || !o.kernel.empty())) {
+        firmware.name = firmware::bundledBiosName();
+        firmware.embedded = firmware::bundledBios();
+    } else if (o.image.empty()) {
+        firmware.name = firmware::bundledGuestName();
+        firmware.embedded = firmware::bundledGuest();
+    } else {
+        try {
+            firmware = hv::loadFirmwareFile(o.image);
+        } catch (const hv::ImageError& e) {
+            throw UsageError(e.what());
+        }
+    }
+    return firmware;
+}
+
+}  // namespace
+
+hv::EngineKind engineFromName(const std::string& name) {
+    if (name == "interp") return hv::EngineKind::Interpreter;
+    if (name == "kvm") return hv::EngineKind::Kvm;
+    throw UsageError(fmt::format("unknown engine '{}' (interp, kvm)", name));
+}
+
+void checkEngineChoice(const hv::VmConfig& config) {
+    if (config.kernelIrqchip && config.engine != hv::EngineKind::Kvm)
+        throw UsageError("--irqchip kernel needs --engine kvm: the in-kernel irqchip is KVM's (the interpreter "
+                         "always uses hvlab's emulated PIC, PIT and APICs)");
+}
+
+VmSetup buildVmSetup(const RunOptions& o, unsigned vmCount) {
+    const auto memory = parseMemorySize(o.memory);
+    if (!memory) throw UsageError(fmt::format("--mem '{}' is not a size like 64M or 1G", o.memory));
+
+    VmSetup setup;
+    hv::VmConfig& config = setup.config;
+    config.engine = engineFromName(o.engine);
+    config.memoryBytes = *memory;
+    config.kvmDevice = o.kvmDevice.c_str();
+    config.noReboot = o.noReboot;
+    config.kernelIrqchip = o.irqchip == "kernel";
+    checkEngineChoice(config);
+
+    if (o.disks.size() > 4) throw UsageError(fmt::format("{} disks given; the IDE controller takes 4", o.disks.size()));
+    for (const std::string& spec : o.disks) config.disks.push_back(parseDisk(spec, o.snapshot));
+
+    // The network: one in-process switch for every NIC of this process, and an optional capture.
+    if (o.nic || !o.pcap.empty() || vmCount > 1) {
+        try {
+            if (!o.pcap.empty()) setup.capture = std::make_unique<devices::PcapCapture>(o.pcap);
+        } catch (const std::exception& e) {
+            throw UsageError(e.what());
+        }
+        setup.network = std::make_unique<devices::VirtualSwitch>(setup.capture.get());
+        config.network = setup.network.get();
+    }
+    if (vmCount > 1)
+        for (hv::DiskConfig& d : config.disks) d.snapshot = true;  // the VMs share the files: never write them
+
+    config.firmware = chooseFirmware(o);
+    if (!o.kernel.empty()) {
+        setup.directBoot = hv::boot::DirectBootRequest{o.kernel, o.initrd, o.append};
+        config.directBoot = setup.directBoot;
+        config.directBootAfterPost = o.image.empty();  // the hvlab BIOS: its POST first, then the kernel
+    }
+    return setup;
+}
+
+hv::VmConfig configForVm(const VmSetup& setup, unsigned index) {
+    hv::VmConfig c = setup.config;
+    c.name = fmt::format("vm{}", index + 1);
+    c.mac[5] = static_cast<uint8_t>(2 + index);  // 52:54:00:12:34:02, :03, ... (QEMU's default first)
+    return c;
+}
+
+}  // namespace hvlab::frontend

@@ -1,0 +1,50 @@
+#include <catch2/catch.hpp>
+
+#include "frontend/vm_config_builder.hpp"
+
+using namespace hvlab;
+using namespace hvlab::frontend;
+
+TEST_CASE("run options become a VM configuration", "[frontend][config]") {
+    RunOptions o;
+    o.memory = "64M";
+    o.noReboot = true;
+    VmSetup setup = buildVmSetup(o, 1);
+    CHECK(setup.config.engine == hv::EngineKind::Interpreter);
+    CHECK(setup.config.memoryBytes == (64ull << 20));
+    CHECK(setup.config.noReboot);
+    CHECK(setup.config.firmware.name == "firstboot");  // no image, no disk: the bundled guest
+    CHECK(!setup.network);
+    CHECK(!setup.directBoot);
+
+    o.disks = {"disk.img,ro"};
+    setup = buildVmSetup(o, 2);
+    CHECK(setup.config.firmware.name == "bios");  // a disk: the hvlab BIOS boots it
+    REQUIRE(setup.config.disks.size() == 1);
+    CHECK(setup.config.disks[0].readOnly);
+    CHECK(setup.config.disks[0].snapshot);  // two VMs share the file
+    CHECK(setup.network);                   // and a switch
+
+    const hv::VmConfig second = configForVm(setup, 1);
+    CHECK(second.name == "vm2");
+    CHECK(second.mac[5] == 3);
+}
+
+TEST_CASE("bad run options are refused with hvlab run's messages", "[frontend][config]") {
+    RunOptions o;
+    o.memory = "lots";
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), "--mem 'lots' is not a size like 64M or 1G");
+    o = {};
+    o.irqchip = "kernel";
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("--irqchip kernel needs --engine kvm"));
+    o = {};
+    o.disks = {"a", "b", "c", "d", "e"};
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), "5 disks given; the IDE controller takes 4");
+    o = {};
+    o.disks = {"a,fast"};
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), "--disk 'a,fast': unknown flag 'fast' (readonly, snapshot)");
+    o = {};
+    o.image = "/nonexistent/rom.bin";
+    CHECK_THROWS_AS(buildVmSetup(o, 1), UsageError);
+    CHECK_THROWS_AS(engineFromName("qemu"), UsageError);
+}
