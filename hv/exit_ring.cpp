@@ -49,12 +49,16 @@ uint64_t ExitRing::recorded() const {
     return next_;
 }
 
-std::vector<ExitRecord> ExitRing::latest(size_t count) const {
+std::vector<ExitRecord> ExitRing::latest(size_t count) const { return after(0, count); }
+
+std::vector<ExitRecord> ExitRing::after(uint64_t after, size_t max) const {
     std::lock_guard lock(mutex_);
-    const size_t have = static_cast<size_t>(std::min<uint64_t>(next_, capacity_));
-    count = std::min(count, have);
+    const uint64_t have = std::min<uint64_t>(next_, capacity_);
+    const uint64_t newer = next_ > after ? std::min<uint64_t>(next_ - after, have) : 0;
+    const uint64_t count = std::min<uint64_t>(newer, max);
     std::vector<ExitRecord> out;
-    out.reserve(count);
+    out.reserve(static_cast<size_t>(count));
+    // Sequence numbers start at 1: record `seq` + 1 sits in slot `seq % capacity`.
     for (uint64_t seq = next_ - count; seq < next_; ++seq) out.push_back(ring_[seq % capacity_]);
     return out;
 }

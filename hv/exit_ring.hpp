@@ -37,6 +37,8 @@ public:
     ExitCounters counters() const;
     // The newest `count` records, oldest first.
     std::vector<ExitRecord> latest(size_t count) const;
+    // Records with sequence > `after` still in the ring, oldest first; at most the newest `max`.
+    std::vector<ExitRecord> after(uint64_t after, size_t max) const;
     uint64_t recorded() const;
     size_t capacity() const { return capacity_; }
 

@@ -84,8 +84,10 @@ struct KvmList {
 };
 using CpuidList = KvmList<kvm_cpuid_entry2, 256>;
 using MsrList = KvmList<kvm_msr_entry, 16>;
+using IrqRoutingList = KvmList<kvm_irq_routing_entry, 64>;  // kvm_irq_routing: nr, flags, entries
 static_assert(offsetof(CpuidList, entries) == 8);
 static_assert(offsetof(MsrList, entries) == 8);
+static_assert(offsetof(IrqRoutingList, entries) == 8);
 
 // The ioctl numbers encode sizeof the C header (8 bytes), which C++ gets wrong for the same
 // reason, so they are computed from the real header size here.
@@ -97,6 +99,7 @@ constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, KvmListHeader);
 constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, KvmListHeader);
 constexpr unsigned long kGetMsrs = _IOWR(KVMIO, 0x88, KvmListHeader);
 constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, KvmListHeader);
+constexpr unsigned long kSetGsiRouting = _IOW(KVMIO, 0x6a, KvmListHeader);
 
 void addMsr(MsrList& list, uint32_t index, uint64_t data = 0) {
     kvm_msr_entry& e = list.entries[list.count++];
@@ -426,14 +429,13 @@ cpu::VmExit KvmEngine::run() {
 // and reaches neither.
 void KvmEngine::routeIsaInterrupts() {
     constexpr unsigned kIoApicPins = 24;
-    std::vector<kvm_irq_routing_entry> entries;
+    auto routing = std::make_unique<IrqRoutingList>();
     auto add = [&](unsigned gsi, unsigned chip, unsigned pin) {
-        kvm_irq_routing_entry e{};
+        kvm_irq_routing_entry& e = routing->entries[routing->count++];
         e.gsi = gsi;
         e.type = KVM_IRQ_ROUTING_IRQCHIP;
         e.u.irqchip.irqchip = chip;
         e.u.irqchip.pin = pin;
-        entries.push_back(e);
     };
     for (unsigned irq = 0; irq < 16; ++irq) {
         if (irq == 2) continue;
@@ -443,11 +445,7 @@ void KvmEngine::routeIsaInterrupts() {
         if (pin == 2) continue;
         add(pin == 0 ? 0 : pin, KVM_IRQCHIP_IOAPIC, pin == 0 ? 2 : pin);
     }
-    std::vector<uint8_t> buffer(sizeof(kvm_irq_routing) + entries.size() * sizeof(kvm_irq_routing_entry));
-    auto* routing = reinterpret_cast<kvm_irq_routing*>(buffer.data());
-    routing->nr = static_cast<uint32_t>(entries.size());
-    std::memcpy(routing->entries, entries.data(), entries.size() * sizeof(kvm_irq_routing_entry));
-    if (ioctl(vmFd_, KVM_SET_GSI_ROUTING, routing) < 0)
+    if (ioctl(vmFd_, kSetGsiRouting, routing.get()) < 0)
         throw KvmUnavailable(fmt::format("KVM_SET_GSI_ROUTING failed: {}", errnoText()));
 }
 

@@ -151,10 +151,7 @@ SessionSnapshot VmSession::snapshot() const {
 }
 
 std::vector<ExitRecord> VmSession::exitsAfter(uint64_t after, size_t max) const {
-    std::vector<ExitRecord> records = vm_->exits().latest(vm_->exits().capacity());
-    std::erase_if(records, [after](const ExitRecord& r) { return r.sequence <= after; });
-    if (records.size() > max) records.erase(records.begin(), records.end() - static_cast<std::ptrdiff_t>(max));
-    return records;
+    return vm_->exits().after(after, max);
 }
 
 std::string VmSession::console() const {

@@ -47,6 +47,24 @@ TEST_CASE("the exit ring keeps the newest records, oldest first", "[hv][exits]")
     CHECK(ring.counters().byVmm[static_cast<size_t>(ExitReason::PortIo)] == 10);
 }
 
+TEST_CASE("after() returns the records newer than a sequence number, bounded by the ring", "[hv][exits]") {
+    ExitRing ring(4);
+    CHECK(ring.after(0, 10).empty());
+    for (uint64_t k = 1; k <= 10; ++k) ring.record(k, 0, makeExit(ExitReason::PortIo, k), 0);
+    const auto newer = ring.after(8, 10);
+    REQUIRE(newer.size() == 2);
+    CHECK(newer[0].sequence == 9);
+    CHECK(newer[1].sequence == 10);
+    CHECK(ring.after(10, 10).empty());
+    CHECK(ring.after(11, 10).empty());
+    const auto old = ring.after(2, 10);  // 3..6 fell out of the ring: the 4 newest remain
+    REQUIRE(old.size() == 4);
+    CHECK(old.front().sequence == 7);
+    const auto bounded = ring.after(0, 3);
+    REQUIRE(bounded.size() == 3);
+    CHECK(bounded.front().sequence == 8);
+}
+
 TEST_CASE("setCost updates a record still in the ring, and ignores old ones", "[hv][exits]") {
     ExitRing ring(2);
     const uint64_t first = ring.record(1, 0, makeExit(ExitReason::Mmio, 1), 0).sequence;
