@@ -15,6 +15,10 @@
 #   3c. FIRMWARE_DIR/ioapic-timer.bin (PIT IRQ 0 through IOAPIC pin 2) exits 33 on KVM with both
 #      irqchips
 #   3d. `--kernel FIRMWARE_DIR/multiboot-hello.elf` on KVM (BIOS POST, then the kernel) exits 33
+#   3e. the Debian kernel kvm-in-qemu uses boots on KVM (both irqchips) to a busybox initramfs and
+#      powers off through ACPI (status 0)
+#   3f. two tinyos VMs on KVM (both irqchips) boot to the shell, ping each other (pcap) and run
+#      `bench disk` (tests/kvm_nested/tinyos-on-kvm.sh); boot time and exits are printed
 #   4. `hvlab run --engine kvm --trace-exits` shows the same set of exit reasons
 #      (the word before rip= in "exit N T ms REASON rip=...") as the interpreter
 #   5. each TEST_BINARY (a Catch2 suite) runs its "[kvm]" test cases in the QEMU
@@ -173,6 +177,62 @@ if [ -f "$FIRMWARE/multiboot-hello.elf" ]; then
 		show "$WORK/multiboot.out"
 		show "$WORK/multiboot.err"
 	fi
+fi
+
+# 3e. a Debian Linux kernel (the one kvm-in-qemu boots its guest with) on hvlab's KVM engine,
+# with both irqchips: --kernel after the BIOS POST, a busybox initramfs whose /init prints a line
+# and powers off through ACPI (the PIIX4 PM block): status 0.
+kernel=$(ls "${HVLAB_KVM_QEMU_CACHE:-$HOME/.cache/hvlab-kvm-in-qemu}"/current/boot/vmlinuz-* 2>/dev/null | head -n 1 || true)
+busybox=$(command -v busybox || true)
+if [ -n "$kernel" ] && [ -n "$busybox" ] && ldd "$busybox" 2>&1 | grep -q "not a dynamic executable"; then
+	mkdir -p "$WORK/initrd/bin" "$WORK/initrd/proc"
+	cp "$busybox" "$WORK/initrd/bin/busybox"
+	cat >"$WORK/initrd/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox echo "hvlab-linux: userspace is up, kernel $(/bin/busybox uname -r)"
+/bin/busybox grep -m 1 timer /proc/interrupts
+/bin/busybox poweroff -f
+INIT
+	chmod +x "$WORK/initrd/init"
+	(cd "$WORK/initrd" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$WORK/initrd.gz"
+	for chip in emulated kernel; do
+		nested "linux_$chip" -m 1G -f "$kernel" -f "$WORK/initrd.gz" -- "$HVLAB" run --engine kvm --irqchip "$chip" \
+			--mem 256M --timeout 240 --kernel "$kernel" --initrd "$WORK/initrd.gz" --append "console=ttyS0 nokaslr"
+		if [ "$RC" = 0 ] && grep -q '^hvlab-linux: userspace is up' "$WORK/linux_$chip.out" &&
+			grep -q 'ACPI power-off' "$WORK/linux_$chip.err"; then
+			pass "Linux $(basename "$kernel") on KVM, --irqchip $chip: userspace, then ACPI power-off;" \
+				"$(grep -m 1 'timer' "$WORK/linux_$chip.out" | tr -s ' ')"
+		else
+			fail "Linux $(basename "$kernel") on KVM, --irqchip $chip: status $RC (want 0):"
+			show "$WORK/linux_$chip.out" 25
+			show "$WORK/linux_$chip.err"
+		fi
+	done
+else
+	echo "note: no cached Debian kernel or no static busybox: the Linux boot check was not run"
+fi
+
+# 3f. tinyos on KVM with both irqchips: two VMs boot from the disk through the BIOS, VM 1 pings
+# VM 2 through the switch (captured to a pcap) and runs `bench disk`; the boot-to-shell time and
+# the exits of the run are printed for the record.
+if [ -f "$FIRMWARE/tinyos.img" ]; then
+	script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tinyos-on-kvm.sh"
+	for chip in emulated kernel; do
+		nested "tinyos_$chip" -t 400 -f "$script" -f "$FIRMWARE/tinyos.img" -- /bin/sh "$script" "$HVLAB" "$chip" \
+			"$FIRMWARE/tinyos.img" /tmp/tinyos.pcap
+		out="$WORK/tinyos_$chip.out"
+		if grep -q '^boot-to-shell:' "$out" && grep -q 'reply from 10.0.0.3: seq=3' "$out" &&
+			grep -q 'disk DMA: read .* sectors/s' "$out" && grep -q "guest wrote 0x0 to isa-debug-exit" "$out" &&
+			! grep -q '^pcap: 0 bytes' "$out"; then
+			pass "tinyos on KVM, --irqchip $chip: $(grep -m 1 '^boot-to-shell:' "$out"), ping, bench disk," \
+				"$(grep -m 1 '^pcap:' "$out")"
+			grep -E '^disk (PIO|DMA):|^  (io|mmio|hlt|irq-window) ' "$out" | sed 's/^/    /'
+		else
+			fail "tinyos on KVM, --irqchip $chip: status $RC:"
+			show "$out" 30
+		fi
+	done
 fi
 
 # 4. the same set of exit reasons as the interpreter
