@@ -316,3 +316,33 @@ TEST_CASE("KVM: a RIP breakpoint (hardware debug registers) pauses before the in
     CHECK(vm.run().kind == hv::StopKind::Halted);
     CHECK(serial.find("self-checks passed") != std::string::npos);
 }
+
+TEST_CASE("KVM: two sessions, interpreter and KVM, step exit by exit through the same exit reasons",
+          "[hv][debug][session][kvm]") {
+    if (!kvmOrSkip()) return;
+    hv::VmSession interp("interp", firstbootConfig(hv::EngineKind::Interpreter), /*startRunning=*/false);
+    hv::VmSession kvm("kvm", firstbootConfig(hv::EngineKind::Kvm), /*startRunning=*/false);
+    CHECK(kvm.engineKind() == hv::EngineKind::Kvm);
+    std::vector<std::string> reasons[2];
+    hv::VmSession* sessions[2] = {&interp, &kvm};
+    for (int step = 0; step < 40; ++step) {
+        for (int k = 0; k < 2; ++k) {
+            const uint64_t generation = sessions[k]->snapshot().generation;
+            sessions[k]->stepExit();
+            const hv::SessionSnapshot s = waitFor(*sessions[k], [&](const hv::SessionSnapshot& n) {
+                return n.generation > generation && n.state != hv::SessionState::Running && n.why != "running";
+            });
+            REQUIRE(s.state == hv::SessionState::Paused);
+            reasons[k].push_back(s.why.substr(0, s.why.find(" at rip")));
+        }
+    }
+    CHECK(reasons[0] == reasons[1]);
+    // A breakpoint on a port write stops the KVM session there too.
+    hv::Breakpoints breakpoints;
+    breakpoints.ports = {0x3f8};
+    kvm.setBreakpoints(breakpoints);
+    kvm.resume();
+    const hv::SessionSnapshot s =
+        waitFor(kvm, [](const hv::SessionSnapshot& n) { return n.why.find("break on port 0x3f8") == 0; });
+    CHECK(s.why.find("break on port 0x3f8 (write") == 0);
+}

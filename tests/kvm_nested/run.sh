@@ -218,9 +218,17 @@ fi
 # the exits of the run are printed for the record.
 if [ -f "$FIRMWARE/tinyos.img" ]; then
 	script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tinyos-on-kvm.sh"
+	# hvlab loads libpcap only for --pcap (dlopen), so ldd does not list it: copy it and its libraries.
+	pcap_files=()
+	libpcap=$(ldconfig -p | sed -n 's/.*libpcap.so.0.8 .*=> //p' | head -n 1)
+	if [ -n "$libpcap" ]; then
+		for lib in "$libpcap" $(ldd "$libpcap" | awk '/=>/ { print $3 }'); do
+			pcap_files+=(-f "$(readlink -f "$lib"):$lib")
+		done
+	fi
 	for chip in emulated kernel; do
-		nested "tinyos_$chip" -t 400 -f "$script" -f "$FIRMWARE/tinyos.img" -- /bin/sh "$script" "$HVLAB" "$chip" \
-			"$FIRMWARE/tinyos.img" /tmp/tinyos.pcap
+		nested "tinyos_$chip" -t 400 "${pcap_files[@]}" -f "$script" -f "$FIRMWARE/tinyos.img" -- /bin/sh "$script" \
+			"$HVLAB" "$chip" "$FIRMWARE/tinyos.img" /tmp/tinyos.pcap
 		out="$WORK/tinyos_$chip.out"
 		if grep -q '^boot-to-shell:' "$out" && grep -q 'reply from 10.0.0.3: seq=3' "$out" &&
 			grep -q 'disk DMA: read .* sectors/s' "$out" && grep -q "guest wrote 0x0 to isa-debug-exit" "$out" &&
