@@ -126,6 +126,33 @@ TEST_CASE("two tinyos VMs in one process ping each other through the switch, cap
     CHECK(echoReplies >= 3);
 }
 
+TEST_CASE("tinyos runs every bench: cpu, syscall, pagefault, disk (PIO and DMA), net to a second VM, timer",
+          "[integration][bench]") {
+    const std::vector<ConsoleStep> script = {
+        {"[vm2] started process 3", "\n"},
+        {"tinyos> ", "bench cpu\n"},
+        {"per tick (wall clock)", "bench syscall\n"},
+        {"getpid() calls in", "bench pagefault\n"},
+        {"page faults in", "bench disk\n"},
+        {"disk DMA: read", "bench net 10.0.0.3\n"},
+        {"net ICMP echo: 10 round trips", "bench timer\n"},
+        {"TSC cycles per tick", "poweroff\n"},
+    };
+    const auto r = runConversation({kHvlab, "run", "--disk", kFirmware + "/tinyos.img", "--vms", "2"}, script, 240);
+    INFO(r.out.substr(r.out.size() > 4000 ? r.out.size() - 4000 : 0));
+    INFO(r.err);
+    CHECK(r.out.find("cpu: this process ran") != std::string::npos);
+    CHECK(r.out.find(" ns and ") != std::string::npos);  // syscall: ns and TSC cycles per call
+    CHECK(r.out.find("faults per second") != std::string::npos);
+    CHECK(r.out.find("disk PIO: read 1024 sectors") != std::string::npos);
+    CHECK(r.out.find("disk DMA: read 1024 sectors") != std::string::npos);
+    CHECK(r.out.find("net ARP request: 5 round trips") != std::string::npos);
+    CHECK(r.out.find("net ICMP echo: 10 round trips") != std::string::npos);
+    CHECK(r.out.find("timer: failed") == std::string::npos);
+    CHECK(r.out.find("RTC seconds (expected") != std::string::npos);
+    CHECK(r.status == 1);
+}
+
 TEST_CASE("a guest reset reboots the PC (disk contents kept); --no-reboot stops instead", "[integration][reset]") {
     const std::vector<ConsoleStep> script = {
         {"tinyos> ", "disk write 5 before-reboot\n"},

@@ -18,7 +18,7 @@
 #   3e. the Debian kernel kvm-in-qemu uses boots on KVM (both irqchips) to a busybox initramfs and
 #      powers off through ACPI (status 0)
 #   3f. two tinyos VMs on KVM (both irqchips) boot to the shell, ping each other (pcap) and run
-#      `bench disk` (tests/kvm_nested/tinyos-on-kvm.sh); boot time and exits are printed
+#      every bench (tests/kvm_nested/tinyos-on-kvm.sh); boot time, figures and exits are printed
 #   4. `hvlab run --engine kvm --trace-exits` shows the same set of exit reasons
 #      (the word before rip= in "exit N T ms REASON rip=...") as the interpreter
 #   5. each TEST_BINARY (a Catch2 suite) runs its "[kvm]" test cases in the QEMU
@@ -214,8 +214,8 @@ else
 fi
 
 # 3f. tinyos on KVM with both irqchips: two VMs boot from the disk through the BIOS, VM 1 pings
-# VM 2 through the switch (captured to a pcap) and runs `bench disk`; the boot-to-shell time and
-# the exits of the run are printed for the record.
+# VM 2 through the switch (captured to a pcap) and runs every bench; the boot-to-shell time, the
+# bench figures and the exits of the run are printed for the record.
 if [ -f "$FIRMWARE/tinyos.img" ]; then
 	script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tinyos-on-kvm.sh"
 	# hvlab loads libpcap only for --pcap (dlopen), so ldd does not list it: copy it and its libraries.
@@ -227,15 +227,18 @@ if [ -f "$FIRMWARE/tinyos.img" ]; then
 		done
 	fi
 	for chip in emulated kernel; do
-		nested "tinyos_$chip" -t 400 "${pcap_files[@]}" -f "$script" -f "$FIRMWARE/tinyos.img" -- /bin/sh "$script" \
+		nested "tinyos_$chip" -t 700 "${pcap_files[@]}" -f "$script" -f "$FIRMWARE/tinyos.img" -- /bin/sh "$script" \
 			"$HVLAB" "$chip" "$FIRMWARE/tinyos.img" /tmp/tinyos.pcap
 		out="$WORK/tinyos_$chip.out"
 		if grep -q '^boot-to-shell:' "$out" && grep -q 'reply from 10.0.0.3: seq=3' "$out" &&
-			grep -q 'disk DMA: read .* sectors/s' "$out" && grep -q "guest wrote 0x0 to isa-debug-exit" "$out" &&
-			! grep -q '^pcap: 0 bytes' "$out"; then
-			pass "tinyos on KVM, --irqchip $chip: $(grep -m 1 '^boot-to-shell:' "$out"), ping, bench disk," \
+			grep -q '^cpu: .* per tick' "$out" && grep -q '^syscall: .* calls in' "$out" &&
+			grep -q '^pagefault: .* page faults in' "$out" && grep -q '^disk DMA: read .* sectors/s' "$out" &&
+			grep -q '^net ICMP echo: 10 round trips' "$out" && grep -q '^timer: .* RTC seconds (expected' "$out" &&
+			grep -q "guest wrote 0x0 to isa-debug-exit" "$out" && ! grep -q '^pcap: 0 bytes' "$out"; then
+			pass "tinyos on KVM, --irqchip $chip: $(grep -m 1 '^boot-to-shell:' "$out"), ping, every bench," \
 				"$(grep -m 1 '^pcap:' "$out")"
-			grep -E '^disk (PIO|DMA):|^  (io|mmio|hlt|irq-window) ' "$out" | sed 's/^/    /'
+			grep -E '^(cpu|syscall|pagefault|disk (PIO|DMA)|net ICMP echo|timer): |^  (io|mmio|hlt|irq-window) ' "$out" |
+				sed 's/^/    /'
 		else
 			fail "tinyos on KVM, --irqchip $chip: status $RC:"
 			show "$out" 30
