@@ -102,8 +102,14 @@ int runCommand(const RunOptions& o) {
         return hv::exit_status::kUsage;
     }
     hv::VmConfig& config = setup.config;
-    config.serialOut = [](uint8_t byte) {
+    // VM 1 owns the console; the others print their serial output as "[vmN] line" on stdout. A
+    // [vmN] line never splits a line of VM 1: when VM 1 is mid-line (a prompt), it starts on a new one.
+    std::mutex outputMutex;
+    bool vm1MidLine = false;
+    config.serialOut = [&outputMutex, &vm1MidLine](uint8_t byte) {
+        std::lock_guard lock(outputMutex);
         std::fputc(byte, stdout);
+        vm1MidLine = byte != '\n';
         if (byte == '\n') std::fflush(stdout);
     };
     if (o.traceExits) {
@@ -116,23 +122,22 @@ int runCommand(const RunOptions& o) {
     const std::unique_ptr<devices::PcapCapture>& capture = setup.capture;
     const std::unique_ptr<devices::VirtualSwitch>& network = setup.network;
 
-    // VM 1 owns the console; the others print their serial output as "[vmN] line" on stdout.
     std::vector<std::unique_ptr<hv::Vm>> vms;
     std::vector<std::string> lineBuffers(vmCount);
-    std::mutex outputMutex;
     try {
         for (unsigned k = 0; k < vmCount; ++k) {
             hv::VmConfig c = configForVm(setup, k);
             if (k > 0) {
                 std::string& line = lineBuffers[k];
-                c.serialOut = [&line, &outputMutex, k](uint8_t byte) {
+                c.serialOut = [&line, &outputMutex, &vm1MidLine, k](uint8_t byte) {
                     if (byte == '\r') return;
                     if (byte != '\n') {
                         line.push_back(static_cast<char>(byte));
                         return;
                     }
                     std::lock_guard lock(outputMutex);
-                    fmt::print(stdout, "[vm{}] {}\n", k + 1, line);
+                    fmt::print(stdout, "{}[vm{}] {}\n", vm1MidLine ? "\n" : "", k + 1, line);
+                    vm1MidLine = false;
                     line.clear();
                 };
             }
