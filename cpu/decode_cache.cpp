@@ -25,6 +25,11 @@ DecodeCache::Page& DecodeCache::page(uint64_t physPage, bool& created) {
     return p;
 }
 
+DecodeCache::Page* DecodeCache::live(uint64_t physPage) {
+    auto it = pages_.find(physPage);
+    return it != pages_.end() && !it->second->stale ? it->second.get() : nullptr;
+}
+
 bool DecodeCache::holdsCode(uint64_t physPage) const {
     auto it = pages_.find(physPage);
     return it != pages_.end() && !it->second->stale && it->second->count != 0;

@@ -42,6 +42,8 @@ public:
     // The page's cache (created if needed). A stale page is reset first: call this only at an
     // instruction boundary, never while a cached instruction of the page is executing.
     Page& page(uint64_t physPage, bool& created);
+    // The page's cache if it exists and was not written to since (nullptr otherwise).
+    Page* live(uint64_t physPage);
     // Whether `physPage` holds live cached code (so writes to it must be watched).
     bool holdsCode(uint64_t physPage) const;
     // A guest write hit `physPage`: its instructions become invalid (reset lazily).

@@ -180,6 +180,17 @@ const DecodedInsn* Interpreter::fetchSlow(uint64_t linear) {
     DecodeStatus status;
     bool cacheable = false;
     if (host) {
+        // Coming back to a page (after an exit, an interrupt, a TLB flush): its cache may hold
+        // the instruction already. Decoding it again would also add a second copy to the page.
+        if (DecodeCache::Page* page = decodeCache_.live(phys & ~0xfffull)) {
+            const DecodedInsn* insn = page->bySlot(offset);
+            if (insn && insn->codeSize == static_cast<uint8_t>(codeSize_) &&
+                (codeSize_ == CodeSize::Bits64 || s.rip + insn->length - 1 <= cs.limit)) {
+                fetchPage_ = page;
+                fetchLinearPage_ = linear >> 12;
+                return insn;
+            }
+        }
         status = decode(host, inPage < 15 ? inPage : 15, codeSize_, decoded);
         cacheable = status == DecodeStatus::Ok;
     } else {

@@ -89,3 +89,28 @@ TEST_CASE("CR3 writes and INVLPG flush the TLB, and fills are counted", "[cpu][c
     CHECK(after.pageInvalidations > before.pageInvalidations);
     CHECK(after.fills > before.fills);
 }
+
+TEST_CASE("coming back to cached code reuses it: nothing is decoded twice", "[cpu][coherence]") {
+    for (Mode mode : {Mode::Real, Mode::Protected, Mode::Long}) {
+        Machine m(mode);
+        INFO("mode " << m.bits());
+        // Each round calls a function on the next page and comes back, and every OUT exits to
+        // the VMM: 1000 rounds must not decode (or store) 1000 copies of anything.
+        m.run(R"(
+            mov ecx, 1000
+        again:
+            call far_away
+            out 0x80, al
+            dec ecx
+            jnz again
+            jmp done
+            times 4096 nop
+        far_away:
+            inc edx
+            ret
+        done:
+        )");
+        CHECK(m.ports.size() == 1000);
+        CHECK(m.cpu.decodeCounters().decodes < 40);
+    }
+}
