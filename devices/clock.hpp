@@ -27,6 +27,17 @@ private:
 };
 
 inline constexpr uint64_t kNoDeadline = std::numeric_limits<uint64_t>::max();
+inline constexpr uint64_t kNsPerSecond = 1'000'000'000;
+
+// The ticks of a counter running at `hz` that have elapsed at time `ns` (rounded down), split so
+// that ns * hz cannot overflow 64 bits.
+constexpr uint64_t ticksAt(uint64_t ns, uint64_t hz) {
+    return ns / kNsPerSecond * hz + ns % kNsPerSecond * hz / kNsPerSecond;
+}
+// The first time (ns) at which a counter running at `hz` has counted `tick` ticks.
+constexpr uint64_t nsAtTick(uint64_t tick, uint64_t hz) {
+    return tick / hz * kNsPerSecond + (tick % hz * kNsPerSecond + hz - 1) / hz;
+}
 
 // A device whose state changes with time (timers, periodic interrupts). The VMM calls
 // advanceTo() with the current time whenever the guest exits and before each entry, and

@@ -11,7 +11,6 @@ using namespace piix4pm;
 
 namespace {
 
-constexpr uint64_t kNsPerSecond = 1'000'000'000;
 constexpr uint16_t kPciStatusAtReset = 0x0280;  // fast back-to-back capable, medium DEVSEL
 
 constexpr uint16_t kStatusWriteToClear = kTimerStatus | kPowerButtonStatus | kWakeStatus;
@@ -29,15 +28,9 @@ uint16_t withByte(uint16_t reg, bool high, uint8_t value) {
 
 }  // namespace
 
-// Split so that ns * kTimerHz cannot overflow 64 bits.
-uint64_t piix4pm::timerTicksAt(uint64_t ns) {
-    return ns / kNsPerSecond * kTimerHz + ns % kNsPerSecond * kTimerHz / kNsPerSecond;
-}
+uint64_t piix4pm::timerTicksAt(uint64_t ns) { return ticksAt(ns, kTimerHz); }
 
-uint64_t piix4pm::nsAtTimerTick(uint64_t tick) {
-    const uint64_t rest = tick % kTimerHz;
-    return tick / kTimerHz * kNsPerSecond + (rest * kNsPerSecond + kTimerHz - 1) / kTimerHz;
-}
+uint64_t piix4pm::nsAtTimerTick(uint64_t tick) { return nsAtTick(tick, kTimerHz); }
 
 Piix4Pm::Piix4Pm(const Clock& clock, IoBus& io, IrqLine* sci)
     : PciFunction(kVendorIntel, kDeviceId, 0x06, 0x80, 0x00, kRevision), clock_(clock), io_(io), sci_(sci) {

@@ -10,7 +10,6 @@ using namespace pit;
 
 namespace {
 
-constexpr uint64_t kNsPerSecond = 1'000'000'000;
 
 // 4-digit BCD, the way the 8254 counts in BCD mode. Nibbles above 9 (a guest writing garbage)
 // are weighted as they are; the counter still counts down from the result.
@@ -25,15 +24,9 @@ uint16_t toBcd(uint32_t value) {
 
 }  // namespace
 
-// Split so that ns * 1193182 cannot overflow 64 bits.
-uint64_t pit::ticksAt(uint64_t ns) {
-    return ns / kNsPerSecond * kInputHz + ns % kNsPerSecond * kInputHz / kNsPerSecond;
-}
+uint64_t pit::ticksAt(uint64_t ns) { return devices::ticksAt(ns, kInputHz); }
 
-uint64_t pit::nsAtTick(uint64_t tick) {
-    const uint64_t rest = tick % kInputHz;
-    return tick / kInputHz * kNsPerSecond + (rest * kNsPerSecond + kInputHz - 1) / kInputHz;
-}
+uint64_t pit::nsAtTick(uint64_t tick) { return devices::nsAtTick(tick, kInputHz); }
 
 // ---- one counter ------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ using namespace rtc;
 
 namespace {
 
-constexpr int64_t kNsPerSecond = 1'000'000'000;
+constexpr int64_t kSignedNsPerSecond = static_cast<int64_t>(kNsPerSecond);
 constexpr uint64_t kTimeBaseHz = 32'768;
 constexpr int64_t kSecondsPerDay = 86'400;
 constexpr int64_t kDividerReleaseToUpdateNs = 500'000'000;  // first update 500 ms after reset ends
@@ -60,12 +60,8 @@ int64_t unixFromCivil(const CivilTime& t) {
 unsigned clampTo(unsigned value, unsigned low, unsigned high) { return std::clamp(value, low, high); }
 
 // 32.768 kHz cycles in `ns`, and the first ns at which `cycles` have elapsed (no overflow).
-uint64_t cyclesIn(uint64_t ns) {
-    return ns / kNsPerSecond * kTimeBaseHz + ns % kNsPerSecond * kTimeBaseHz / kNsPerSecond;
-}
-uint64_t nsForCycles(uint64_t cycles) {
-    return cycles / kTimeBaseHz * kNsPerSecond + (cycles % kTimeBaseHz * kNsPerSecond + kTimeBaseHz - 1) / kTimeBaseHz;
-}
+uint64_t cyclesIn(uint64_t ns) { return ticksAt(ns, kTimeBaseHz); }
+uint64_t nsForCycles(uint64_t cycles) { return nsAtTick(cycles, kTimeBaseHz); }
 
 }  // namespace
 
@@ -87,7 +83,7 @@ bool RtcCmos::dividerRunning() const { return (cmos_[kRegA] & kADivider) <= kADi
 bool RtcCmos::clockTicking() const { return dividerRunning() && !(cmos_[kRegB] & kBSet); }
 
 int64_t RtcCmos::updatesThrough(uint64_t ns) const {
-    return floorDiv(static_cast<int64_t>(ns) - originNs_, kNsPerSecond);
+    return floorDiv(static_cast<int64_t>(ns) - originNs_, kSignedNsPerSecond);
 }
 
 int64_t RtcCmos::currentSeconds(uint64_t nowNs) const {
@@ -121,7 +117,7 @@ bool RtcCmos::updateInProgress(uint64_t nowNs) const {
 }
 
 uint64_t RtcCmos::nextUpdateNs(uint64_t afterNs) const {
-    return static_cast<uint64_t>(originNs_ + (updatesThrough(afterNs) + 1) * kNsPerSecond);
+    return static_cast<uint64_t>(originNs_ + (updatesThrough(afterNs) + 1) * kSignedNsPerSecond);
 }
 
 uint64_t RtcCmos::nextPeriodicNs(uint64_t afterNs) const {
@@ -321,7 +317,7 @@ void RtcCmos::writeRegA(uint8_t value) {
     rebase(now);
     cmos_[kRegA] = value & static_cast<uint8_t>(~kAUpdateInProgress);
     if (!wasRunning && dividerRunning())
-        originNs_ = static_cast<int64_t>(now) + kDividerReleaseToUpdateNs - kNsPerSecond;
+        originNs_ = static_cast<int64_t>(now) + kDividerReleaseToUpdateNs - kSignedNsPerSecond;
     if ((cmos_[kRegA] & kADivider) != kADivider32kHz && dividerRunning())
         spdlog::debug("rtc: divider {:#x} selected; the PC's crystal is 32.768 kHz, timing unchanged",
                       cmos_[kRegA] & kADivider);

@@ -12,6 +12,7 @@
 #include "hv/kvm_engine.hpp"
 #include "hv/vm.hpp"
 #include "hv/vm_session.hpp"
+#include "tests/hv/test_roms.hpp"
 
 using namespace hvlab;
 
@@ -20,7 +21,7 @@ namespace {
 hv::VmConfig firstbootConfig(hv::EngineKind engine, std::string* serial = nullptr) {
     hv::VmConfig config;
     config.engine = engine;
-    config.firmware = hv::loadFirmwareFile(std::string(HVLAB_FIRMWARE_DIR) + "/firstboot.bin");
+    config.firmware = test::loadTestImage("firstboot");
     if (serial) config.serialOut = [serial](uint8_t b) { serial->push_back(static_cast<char>(b)); };
     return config;
 }
@@ -169,10 +170,7 @@ TEST_CASE("a RIP breakpoint pauses before the instruction and resuming runs it",
 
 TEST_CASE("pause() from another thread pauses a spinning guest and run() resumes it", "[hv][debug]") {
     hv::VmConfig config;
-    std::vector<uint8_t> rom(4096, 0xff);
-    rom[4096 - 16] = 0xeb;  // jmp $
-    rom[4096 - 15] = 0xfe;
-    config.firmware = {"spin", rom, {}};
+    config.firmware = test::spinningRom();
     hv::Vm vm(std::move(config));
     std::thread pauser([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -260,10 +258,7 @@ TEST_CASE("a VmSession steps exit by exit, pauses on a port breakpoint and runs 
 
 TEST_CASE("a running VmSession publishes snapshots while it runs and pauses on request", "[hv][debug][session]") {
     hv::VmConfig config;
-    std::vector<uint8_t> rom(4096, 0xff);
-    rom[4096 - 16] = 0xeb;  // jmp $
-    rom[4096 - 15] = 0xfe;
-    config.firmware = {"spin", rom, {}};
+    config.firmware = test::spinningRom();
     hv::VmSession session("spin", std::move(config));
     hv::SessionSnapshot s = waitFor(session, [](const hv::SessionSnapshot& n) { return n.instructions > 100000; });
     CHECK(s.state == hv::SessionState::Running);

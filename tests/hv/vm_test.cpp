@@ -6,24 +6,12 @@
 #include "hv/firmware_image.hpp"
 #include "hv/kvm_engine.hpp"
 #include "hv/vm.hpp"
+#include "tests/hv/test_roms.hpp"
 
 using namespace hvlab;
 
-namespace {
-
-hv::FirmwareImage loadTestImage(const char* name) {
-    return hv::loadFirmwareFile(std::string(HVLAB_FIRMWARE_DIR) + "/" + name + ".bin");
-}
-
-// A 4 KiB ROM whose reset vector is `jmp $`: runs forever.
-hv::FirmwareImage spinningRom() {
-    std::vector<uint8_t> rom(4096, 0xff);
-    rom[4096 - 16] = 0xeb;
-    rom[4096 - 15] = 0xfe;
-    return {"spin", rom, {}};
-}
-
-}  // namespace
+using test::loadTestImage;
+using test::spinningRom;
 
 TEST_CASE("firmware images are validated", "[hv][firmware]") {
     std::vector<uint8_t> rom(4096, 0x90);
