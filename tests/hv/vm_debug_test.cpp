@@ -284,34 +284,6 @@ TEST_CASE("KVM: exit-by-exit stepping and instruction steps (on the interpreter)
     CHECK(serial.find("self-checks passed") != std::string::npos);
 }
 
-TEST_CASE("KVM: a RIP breakpoint (hardware debug registers) pauses before the instruction", "[hv][debug][kvm]") {
-    if (!kvmOrSkip()) return;
-    const std::vector<ExitKey> reference = freeRunExits(hv::EngineKind::Kvm);
-    std::vector<ExitKey> ports;
-    for (const ExitKey& k : reference)
-        if (k.reason == cpu::ExitReason::PortIo) ports.push_back(k);
-    REQUIRE(ports.size() > 10);
-    const ExitKey last = ports.back();  // an OUT in the guest's final (64-bit) code
-
-    std::string serial;
-    hv::Vm vm(firstbootConfig(hv::EngineKind::Kvm, &serial));
-    // KVM's breakpoints are linear addresses (CS.base + RIP when set): set it once in 64-bit code.
-    while (vm.state().mode() != cpu::CpuMode::Long64) {
-        vm.pauseAfterNextExit();
-        REQUIRE(vm.run().kind == hv::StopKind::Paused);
-    }
-    hv::Breakpoints breakpoints;
-    breakpoints.rips = {last.rip};
-    vm.setBreakpoints(breakpoints);
-    hv::RunOutcome outcome = vm.run();
-    REQUIRE(outcome.kind == hv::StopKind::Paused);
-    CHECK(outcome.message == fmt::format("breakpoint at rip {:#x}", last.rip));
-    CHECK(vm.state().rip == last.rip);
-    vm.setBreakpoints({});
-    CHECK(vm.run().kind == hv::StopKind::Halted);
-    CHECK(serial.find("self-checks passed") != std::string::npos);
-}
-
 TEST_CASE("KVM: two sessions, interpreter and KVM, step exit by exit through the same exit reasons",
           "[hv][debug][session][kvm]") {
     if (!kvmOrSkip()) return;

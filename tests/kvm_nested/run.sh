@@ -184,7 +184,8 @@ fi
 # and powers off through ACPI (the PIIX4 PM block): status 0.
 kernel=$(ls "${HVLAB_KVM_QEMU_CACHE:-$HOME/.cache/hvlab-kvm-in-qemu}"/current/boot/vmlinuz-* 2>/dev/null | head -n 1 || true)
 busybox=$(command -v busybox || true)
-if [ -n "$kernel" ] && [ -n "$busybox" ] && ldd "$busybox" 2>&1 | grep -q "not a dynamic executable"; then
+# (ldd fails on a static binary, so its output is taken whole: a pipe would fail under pipefail.)
+if [ -n "$kernel" ] && [ -n "$busybox" ] && [[ "$(ldd "$busybox" 2>&1 || true)" == *"not a dynamic executable"* ]]; then
 	mkdir -p "$WORK/initrd/bin" "$WORK/initrd/proc"
 	cp "$busybox" "$WORK/initrd/bin/busybox"
 	cat >"$WORK/initrd/init" <<'INIT'
@@ -218,16 +219,16 @@ fi
 # bench figures and the exits of the run are printed for the record.
 if [ -f "$FIRMWARE/tinyos.img" ]; then
 	script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tinyos-on-kvm.sh"
-	# hvlab loads libpcap only for --pcap (dlopen), so ldd does not list it: copy it and its libraries.
-	pcap_files=()
+	# The payload is a shell script: hvlab and its libraries go in with -f. hvlab loads libpcap
+	# only for --pcap (dlopen), so ldd does not list it: it and its libraries go in too.
+	payload_files=(-f "$HVLAB")
 	libpcap=$(ldconfig -p | sed -n 's/.*libpcap.so.0.8 .*=> //p' | head -n 1)
-	if [ -n "$libpcap" ]; then
-		for lib in "$libpcap" $(ldd "$libpcap" | awk '/=>/ { print $3 }'); do
-			pcap_files+=(-f "$(readlink -f "$lib"):$lib")
-		done
-	fi
+	for lib in $(ldd "$HVLAB" | awk '/=>/ { print $3 }') ${libpcap:+"$libpcap"} \
+		$( [ -n "$libpcap" ] && ldd "$libpcap" | awk '/=>/ { print $3 }'); do
+		payload_files+=(-f "$(readlink -f "$lib"):$lib")
+	done
 	for chip in emulated kernel; do
-		nested "tinyos_$chip" -t 700 "${pcap_files[@]}" -f "$script" -f "$FIRMWARE/tinyos.img" -- /bin/sh "$script" \
+		nested "tinyos_$chip" -t 700 "${payload_files[@]}" -f "$script" -f "$FIRMWARE/tinyos.img" -- /bin/sh "$script" \
 			"$HVLAB" "$chip" "$FIRMWARE/tinyos.img" /tmp/tinyos.pcap
 		out="$WORK/tinyos_$chip.out"
 		if grep -q '^boot-to-shell:' "$out" && grep -q 'reply from 10.0.0.3: seq=3' "$out" &&
