@@ -314,14 +314,7 @@ RunOutcome Vm::run() {
         serviceInspection();
         serviceDevices();
         if (resetRequest_) {
-            if (config_.noReboot) {
-                outcome.kind = StopKind::Reset;
-                outcome.exitStatus = exit_status::kOk;
-                engine_->saveState(state_);
-                outcome.message = fmt::format("{} (rip {:#x}): VM stopped (--no-reboot)", *resetRequest_, state_.rip);
-                return leaveRun(outcome);
-            }
-            reboot();
+            if (!rebootOrStop(outcome)) return leaveRun(outcome);
             continue;
         }
         deliverInterrupt();
@@ -388,20 +381,24 @@ void Vm::setBreakpoints(Breakpoints breakpoints) {
                      engine_->description(), taken, breakpoints_.rips.size() - taken);
 }
 
+// A reset was requested: reboot, or with --no-reboot fill in the outcome and return false.
+bool Vm::rebootOrStop(RunOutcome& outcome) {
+    if (!config_.noReboot) {
+        reboot();
+        return true;
+    }
+    outcome.kind = StopKind::Reset;
+    outcome.exitStatus = exit_status::kOk;
+    engine_->saveState(state_);
+    outcome.message = fmt::format("{} (rip {:#x}): VM stopped (--no-reboot)", *resetRequest_, state_.rip);
+    return false;
+}
+
 RunOutcome Vm::step() {
     RunOutcome outcome;
     pausedAtBreakpoint_.reset();
     serviceDevices();
-    if (resetRequest_) {
-        if (config_.noReboot) {
-            outcome.kind = StopKind::Reset;
-            outcome.exitStatus = exit_status::kOk;
-            engine_->saveState(state_);
-            outcome.message = fmt::format("{} (rip {:#x}): VM stopped (--no-reboot)", *resetRequest_, state_.rip);
-            return leaveRun(outcome);
-        }
-        reboot();
-    }
+    if (resetRequest_ && !rebootOrStop(outcome)) return leaveRun(outcome);
     // KVM: the interpreter runs the instruction on the same memory and the same CPU state.
     const bool handOver = engine_->kind() == EngineKind::Kvm;
     if (handOver) {

@@ -189,6 +189,7 @@ private:
     // Handles and records one exit; false when the run is over or paused (outcome filled in).
     bool handleAndRecord(cpu::VmExit& exit, RunOutcome& outcome);
     RunOutcome leaveRun(RunOutcome outcome);
+    bool rebootOrStop(RunOutcome& outcome);
     void serviceInspection();
     // The firmware handed over (POST code kPostCodeBoot): load the kernel and enter it.
     bool enterDirectBoot(RunOutcome& outcome);
