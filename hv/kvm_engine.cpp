@@ -1,5 +1,7 @@
 #include "hv/kvm_engine.hpp"
 
+#include "cpu/paging_controls.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
@@ -124,8 +126,9 @@ bool KvmEngine::available(std::string* why, const char* devicePath) {
     return true;
 }
 
-KvmEngine::KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath,
-                     bool inKernelIrqchip) {
+KvmEngine::KvmEngine(mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath,
+                     bool inKernelIrqchip)
+    : breakpoints_(memory) {
     const auto start = std::chrono::steady_clock::now();
     kvmFd_ = open(devicePath, O_RDWR | O_CLOEXEC);
     if (kvmFd_ < 0) throw KvmUnavailable(fmt::format("cannot open {}: {}", devicePath, errnoText()));
@@ -406,7 +409,7 @@ cpu::VmExit KvmEngine::run() {
     }
     if (syncRegs_) run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
     exitNeedsEntry_ = false;
-    const int r = ioctl(vcpuFd_, KVM_RUN, 0);
+    const int r = enterGuest();
     if (r == 0) injectionPending_ = false;  // the guest was entered: the injected vector went in
     if (r < 0) {
         cpu::VmExit e;
@@ -450,19 +453,46 @@ void KvmEngine::routeIsaInterrupts() {
 }
 
 size_t KvmEngine::setBreakpoints(const std::vector<uint64_t>& rips) {
-    kvm_guest_debug debug{};
-    const size_t count = std::min<size_t>(rips.size(), 4);
-    if (count > 0) {
+    std::vector<uint64_t> linear;
+    if (!rips.empty()) {
         kvm_sregs sregs{};
         vcpuIoctl(KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
-        debug.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
-        for (size_t k = 0; k < count; ++k) {
-            debug.arch.debugreg[k] = sregs.cs.base + rips[k];
-            debug.arch.debugreg[7] |= 1ull << (2 * k);  // Lk: enabled, R/W = 00 (execute), LEN = 00
-        }
+        for (uint64_t rip : rips) linear.push_back(sregs.cs.base + rip);
     }
+    breakpoints_.set(std::move(linear));
+    setGuestDebug(0);
+    return rips.size();
+}
+
+void KvmEngine::setGuestDebug(uint32_t extraControl) {
+    kvm_guest_debug debug{};
+    if (!breakpoints_.empty()) debug.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP | extraControl;
     vcpuIoctl(KVM_SET_GUEST_DEBUG, &debug, "KVM_SET_GUEST_DEBUG");
-    return count;
+}
+
+// KVM_RUN, with the breakpoints' INT3 bytes in guest memory only while it runs. A #BP that is
+// not one of them (the guest's own INT3) goes back into the guest.
+int KvmEngine::enterGuest() {
+    if (breakpoints_.empty()) return ioctl(vcpuFd_, KVM_RUN, 0);
+    for (;;) {
+        kvm_sregs sregs{};
+        vcpuIoctl(KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+        cpu::CpuState paging;
+        paging.cr0 = sregs.cr0;
+        paging.cr3 = sregs.cr3;
+        paging.cr4 = sregs.cr4;
+        paging.efer = sregs.efer;
+        breakpoints_.insert(cpu::pagingControlsOf(paging));
+        const int r = ioctl(vcpuFd_, KVM_RUN, 0);
+        const int savedErrno = errno;
+        breakpoints_.remove();
+        errno = savedErrno;
+        const bool guestInt3 = r == 0 && run_->exit_reason == KVM_EXIT_DEBUG && run_->debug.arch.exception == 3 &&
+                               !breakpoints_.contains(run_->debug.arch.pc);
+        if (!guestInt3) return r;
+        setGuestDebug(KVM_GUESTDBG_INJECT_BP);
+        setGuestDebug(0);
+    }
 }
 
 cpu::VmExit KvmEngine::translateExit() {

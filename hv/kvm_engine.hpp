@@ -13,6 +13,7 @@
 
 #include "cpu/cpuid_model.hpp"
 #include "hv/engine.hpp"
+#include "hv/kvm_sw_breakpoints.hpp"
 #include "mmu/physical_map.hpp"
 
 struct kvm_run;
@@ -29,7 +30,7 @@ public:
     // Opens /dev/kvm (or `devicePath`), creates the VM, its memory slots and one vCPU.
     // `inKernelIrqchip`: KVM's own 8259 pair, IOAPIC, local APIC and 8254 (KVM_CREATE_IRQCHIP,
     // KVM_CREATE_PIT2), the VH interrupt path; devices then raise lines with setIrqLine().
-    KvmEngine(const mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath = "/dev/kvm",
+    KvmEngine(mmu::PhysicalMap& memory, cpu::CpuidModel& cpuid, const char* devicePath = "/dev/kvm",
               bool inKernelIrqchip = false);
     ~KvmEngine() override;
     KvmEngine(const KvmEngine&) = delete;
@@ -53,8 +54,9 @@ public:
     // Also while an interrupt given to KVM_INTERRUPT has not been delivered yet (the state would
     // not show it: moving the state elsewhere would lose an interrupt the PIC already acknowledged).
     bool midInstruction() const override { return injectionPending_ || stringIoInProgress(); }
-    // RIP breakpoints through KVM's guest debug with the four hardware breakpoint registers
-    // (KVM_SET_GUEST_DEBUG, KVM_GUESTDBG_USE_HW_BP); addresses are linear (CS.base + RIP as of now).
+    // RIP breakpoints as INT3 patches and KVM's guest debug (KVM_SET_GUEST_DEBUG,
+    // KVM_GUESTDBG_USE_SW_BP): see SoftwareBreakpoints. Addresses are linear (CS.base + RIP as of
+    // now); any number of them.
     size_t setBreakpoints(const std::vector<uint64_t>& rips) override;
     // KVM_IRQ_LINE: drives GSI `gsi` (an ISA IRQ 0-15 or IOAPIC pin) of the in-kernel irqchip.
     // Any thread.
@@ -70,6 +72,8 @@ private:
     void setupCpuid(cpu::CpuidModel& cpuid);
     void routeIsaInterrupts();
     cpu::VmExit translateExit();
+    int enterGuest();
+    void setGuestDebug(uint32_t extraControl);
     bool stringIoInProgress() const { return pendingIo_.active && pendingIo_.index + 1 < pendingIo_.count; }
     // Completes a handled I/O or MMIO exit inside KVM without running guest code (KVM_RUN with
     // immediate_exit), so the registers read next are the ones after the instruction.
@@ -98,6 +102,7 @@ private:
     // KVM finishes an I/O or MMIO exit (RAX, memory, RIP) only on the next KVM_RUN.
     bool exitNeedsEntry_ = false;
     bool injectionPending_ = false;
+    SoftwareBreakpoints breakpoints_;
 };
 
 }  // namespace hvlab::hv

@@ -284,6 +284,42 @@ TEST_CASE("KVM: exit-by-exit stepping and instruction steps (on the interpreter)
     CHECK(serial.find("self-checks passed") != std::string::npos);
 }
 
+TEST_CASE("KVM: RIP breakpoints (INT3 while the guest runs) pause before the instruction", "[hv][debug][kvm]") {
+    if (!kvmOrSkip()) return;
+    const std::vector<ExitKey> reference = freeRunExits(hv::EngineKind::Kvm);
+    std::vector<ExitKey> ports;
+    for (const ExitKey& k : reference)
+        if (k.reason == cpu::ExitReason::PortIo) ports.push_back(k);
+    REQUIRE(ports.size() > 10);
+    const ExitKey last = ports.back();  // an OUT in the guest's final (64-bit) code, in the ROM
+
+    std::string serial;
+    hv::Vm vm(firstbootConfig(hv::EngineKind::Kvm, &serial));
+    // KVM's breakpoints are linear addresses (CS.base + RIP when set): set them in 64-bit code.
+    while (vm.state().mode() != cpu::CpuMode::Long64) {
+        vm.pauseAfterNextExit();
+        REQUIRE(vm.run().kind == hv::StopKind::Paused);
+    }
+    const uint64_t pausedAt = vm.state().rip;
+    hv::Breakpoints breakpoints;
+    // More than the four debug registers; the others are never reached.
+    breakpoints.rips = {0x7f0000, 0x7f0010, 0x7f0020, 0x7f0030, last.rip};
+    vm.setBreakpoints(breakpoints);
+    hv::RunOutcome outcome = vm.run();
+    REQUIRE(outcome.kind == hv::StopKind::Paused);
+    CHECK(outcome.message == fmt::format("breakpoint at rip {:#x}", last.rip));
+    CHECK(vm.state().rip == last.rip);
+    // Guest memory shows the guest's own bytes while paused (the INT3 is only there while it runs):
+    // the guest's code is identity-mapped (the BIOS area), so the RIP is the physical address.
+    uint8_t opcode = 0;
+    REQUIRE(vm.memory().read(last.rip, &opcode, 1));
+    CHECK(opcode != 0xcc);
+    CHECK(pausedAt != last.rip);
+    // Resuming with the breakpoint still set steps over it; the guest runs to its end.
+    CHECK(vm.run().kind == hv::StopKind::Halted);
+    CHECK(serial.find("self-checks passed") != std::string::npos);
+}
+
 TEST_CASE("KVM: two sessions, interpreter and KVM, step exit by exit through the same exit reasons",
           "[hv][debug][session][kvm]") {
     if (!kvmOrSkip()) return;

@@ -77,6 +77,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 PASSED=0
 FAILED=0
+TIMINGS=""
 pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
 fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
 
@@ -86,7 +87,9 @@ nested() {
 	local name=$1
 	shift
 	RC=0
+	local started=$SECONDS
 	"$KVM_IN_QEMU" -t "$TIMEOUT" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || RC=$?
+	TIMINGS+=" $name=$((SECONDS - started))s"
 }
 # host NAME HVLAB-ARGS...: the same, for hvlab on this host.
 host() {
@@ -275,5 +278,6 @@ for t in "${TEST_BINARIES[@]}"; do
 	fi
 done
 
+echo "time per nested run:$TIMINGS (total ${SECONDS}s)"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
