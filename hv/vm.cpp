@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hv/interpreter_engine.hpp"
+#include "hv/kvm_breakpoint_probe.hpp"
 #include "hv/kvm_engine.hpp"
 
 namespace hvlab::hv {
@@ -49,10 +50,9 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
         cpuid_.addHardwareFloatingPoint();  // the guest's x87/SSE code runs on the host CPU
         engine_ = std::make_unique<KvmEngine>(map_, cpuid_, config_.kvmDevice, config_.kernelIrqchip);
     } else {
-        auto interp = std::make_unique<InterpreterEngine>(map_, cpuid_, this);
-        interp->interpreter().setTscSource([this] { return guestNowNs(); });
-        engine_ = std::move(interp);
+        engine_ = makeInterpreter();
     }
+    kickTarget_.store(engine_.get());
     engine_->loadState(state_);
     if (config_.directBoot) {
         // Load once now, so a bad kernel or initrd is reported before the VM runs.
@@ -183,7 +183,7 @@ void Vm::wake() {
         woken_ = true;
     }
     wakeCv_.notify_all();
-    if (engine_) engine_->kick();
+    if (Engine* engine = kickTarget_.load()) engine->kick();
 }
 
 uint64_t Vm::nextDeadlineNs() const {
@@ -222,7 +222,7 @@ void Vm::armNextDeadline() {
         } else {
             const uint64_t now = nowNs();
             const auto delay = std::chrono::nanoseconds(next > now ? next - now : 0);
-            kicker_.arm(std::chrono::steady_clock::now() + delay, [this] { engine_->kick(); });
+            kicker_.arm(std::chrono::steady_clock::now() + delay, [this] { kickTarget_.load()->kick(); });
         }
         return;
     }
@@ -373,12 +373,56 @@ void Vm::serviceInspection() {
     inspector_(*this);
 }
 
+std::unique_ptr<Engine> Vm::makeInterpreter() {
+    auto interp = std::make_unique<InterpreterEngine>(map_, cpuid_, this);
+    interp->interpreter().setTscSource([this] { return guestNowNs(); });
+    return interp;
+}
+
+// A KVM VM's CPU state moves to the interpreter (which then runs it on the same memory and
+// devices) or back. Only between exits, on the VM thread.
+void Vm::handOver(bool toInterpreter) {
+    if (toInterpreter) {
+        if (!stepper_) stepper_ = makeInterpreter();
+        engine_->saveState(state_);
+        stepper_->loadState(state_);
+        std::swap(engine_, stepper_);
+    } else {
+        std::swap(engine_, stepper_);
+        stepper_->saveState(state_);
+        engine_->loadState(state_);
+    }
+    kickTarget_.store(engine_.get());
+}
+
 void Vm::setBreakpoints(Breakpoints breakpoints) {
     breakpoints_ = std::move(breakpoints);
-    const size_t taken = engine_->setBreakpoints(breakpoints_.rips);
-    if (taken < breakpoints_.rips.size())
+    std::vector<uint64_t> rips = breakpoints_.rips;
+    if (config_.engine == EngineKind::Kvm && !rips.empty()) {
+        const BreakpointProbe& probe = probeKvmSoftwareBreakpoints(config_.kvmDevice);
+        if (!probe.works && board_->kernelIrqchip()) {
+            // The interpreter cannot take over: KVM's in-kernel irqchip has the interrupt state.
+            spdlog::warn("{}: RIP breakpoints ignored: this KVM does not report breakpoint exits ({}), and with "
+                         "--irqchip kernel the interpreter cannot run the VM instead",
+                         config_.name, probe.detail);
+            rips.clear();
+        } else if (!probe.works && !breakpointsOnInterpreter_) {
+            spdlog::warn("{}: this KVM does not report breakpoint exits ({}): the interpreter runs the VM while "
+                         "RIP breakpoints are set",
+                         config_.name, probe.detail);
+        }
+    }
+    const bool onInterpreter = config_.engine == EngineKind::Kvm && !rips.empty() &&
+                               !probeKvmSoftwareBreakpoints(config_.kvmDevice).works;
+    if (onInterpreter != breakpointsOnInterpreter_) {
+        if (!onInterpreter) engine_->setBreakpoints({});
+        handOver(onInterpreter);
+        breakpointsOnInterpreter_ = onInterpreter;
+    }
+    const size_t taken = engine_->setBreakpoints(rips);
+    if (taken < rips.size())
         spdlog::warn("{}: {} supports {} RIP breakpoints; the other {} are ignored", config_.name,
-                     engine_->description(), taken, breakpoints_.rips.size() - taken);
+                     engine_->description(), taken, rips.size() - taken);
 }
 
 // A reset was requested: reboot, or with --no-reboot fill in the outcome and return false.
@@ -400,13 +444,8 @@ RunOutcome Vm::step() {
     serviceDevices();
     if (resetRequest_ && !rebootOrStop(outcome)) return leaveRun(outcome);
     // KVM: the interpreter runs the instruction on the same memory and the same CPU state.
-    const bool handOver = engine_->kind() == EngineKind::Kvm;
-    if (handOver) {
-        if (!stepper_) stepper_ = std::make_unique<InterpreterEngine>(map_, cpuid_, this);
-        engine_->saveState(state_);
-        stepper_->loadState(state_);
-        std::swap(engine_, stepper_);
-    }
+    const bool handOverForStep = engine_->kind() == EngineKind::Kvm;
+    if (handOverForStep) handOver(true);
     if (!board_->kernelIrqchip()) deliverInterrupt();
     engine_->setBreakpoints({});
     const uint64_t retiredBefore = engine_->instructionsRetired();
@@ -417,7 +456,7 @@ RunOutcome Vm::step() {
         engine_->setRunBudget(1);
         cpu::VmExit exit = engine_->run();
         if (exit.reason == cpu::ExitReason::None || exit.reason == cpu::ExitReason::Kicked) break;
-        if (handOver && exit.reason == cpu::ExitReason::UnimplementedInsn) {
+        if (handOverForStep && exit.reason == cpu::ExitReason::UnimplementedInsn) {
             // x87/SSE and the like run on KVM but not on the interpreter: the step leaves the
             // instruction unexecuted instead of stopping a VM that is fine.
             keepRunning = false;
@@ -432,11 +471,10 @@ RunOutcome Vm::step() {
         const bool restarts = exit.reason == cpu::ExitReason::PortIo || exit.reason == cpu::ExitReason::Mmio;
         if (!restarts || engine_->instructionsRetired() != retiredBefore) break;
     }
-    engine_->setBreakpoints(breakpoints_.rips);
-    if (handOver) {
-        std::swap(engine_, stepper_);
-        stepper_->saveState(state_);
-        engine_->loadState(state_);
+    if (handOverForStep) {
+        handOver(false);
+    } else {
+        engine_->setBreakpoints(breakpoints_.rips);
     }
     if (keepRunning) {
         outcome.kind = StopKind::Paused;

@@ -203,6 +203,8 @@ private:
     bool waitForInterrupt(RunOutcome& outcome, uint64_t rip);
     void wake();
     void reboot();
+    std::unique_ptr<Engine> makeInterpreter();
+    void handOver(bool toInterpreter);
     cpu::CpuState resetState() const;  // the CPU after RESET
     void onInEngineExit(const cpu::VmExit& exit) override;
     uint64_t nowNs() const;
@@ -240,6 +242,11 @@ private:
     std::string directBootSummary_;
     std::optional<uint64_t> pausedAtBreakpoint_;  // resuming there steps over it first
     std::unique_ptr<Engine> stepper_;  // KVM VMs: the interpreter that runs single steps
+    // The engine running now (the kick threads read it while the VM thread may hand over).
+    std::atomic<Engine*> kickTarget_{nullptr};
+    // KVM VMs on a KVM that does not report breakpoint exits run on the interpreter while RIP
+    // breakpoints are set.
+    bool breakpointsOnInterpreter_ = false;
     int stopStatus_ = exit_status::kInterrupted;
     std::string stopReason_;
 };

@@ -315,7 +315,14 @@ TEST_CASE("KVM: RIP breakpoints (INT3 while the guest runs) pause before the ins
     REQUIRE(vm.memory().read(last.rip, &opcode, 1));
     CHECK(opcode != 0xcc);
     CHECK(pausedAt != last.rip);
-    // Resuming with the breakpoint still set steps over it; the guest runs to its end.
+    // The OUT writes each character of the guest's last line. Resuming with the breakpoint still
+    // set steps over it (one character out) and stops at its next execution.
+    const size_t printed = serial.size();
+    outcome = vm.run();
+    REQUIRE(outcome.kind == hv::StopKind::Paused);
+    CHECK(vm.state().rip == last.rip);
+    CHECK(serial.size() == printed + 1);
+    vm.setBreakpoints({});
     CHECK(vm.run().kind == hv::StopKind::Halted);
     CHECK(serial.find("self-checks passed") != std::string::npos);
 }
