@@ -47,6 +47,15 @@ CpuidModel CpuidModel::hvlabDefault() {
     return m;
 }
 
+void CpuidModel::setLeaf(const CpuidLeaf& leaf) {
+    for (CpuidLeaf& l : leaves_)
+        if (l.function == leaf.function && l.index == leaf.index) {
+            l = leaf;
+            return;
+        }
+    leaves_.push_back(leaf);
+}
+
 const CpuidLeaf* CpuidModel::find(uint32_t function, uint32_t index) const {
     for (const CpuidLeaf& leaf : leaves_)
         if (leaf.function == function && (!leaf.indexed || leaf.index == index)) return &leaf;

@@ -47,6 +47,9 @@ public:
     // Keeps only the feature bits a host (KVM_GET_SUPPORTED_CPUID) can provide.
     void restrictFeatures(const std::vector<CpuidLeaf>& supported);
 
+    // Replaces (or adds) a leaf, for the VMM's own leaves (the hypercall features at 0x40000001).
+    void setLeaf(const CpuidLeaf& leaf);
+
     // The processor signature (CPUID.1:EAX), also the value of EDX after RESET.
     uint32_t signature() const;
     bool hasEdx1(uint32_t bit) const { return query(1, 0).edx & bit; }

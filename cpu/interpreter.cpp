@@ -2,6 +2,8 @@
 // the TLB, RAM/ROM/MMIO).
 #include "cpu/interpreter.hpp"
 
+#include "cpu/hypercall_abi.hpp"
+
 #include "cpu/paging_controls.hpp"
 
 #include <algorithm>
@@ -160,6 +162,7 @@ void Interpreter::completeExit(const VmExit& handled) {
         ioAnswer_ = {true, handled.io.port, handled.io.size, handled.io.value};
     if (handled.reason == ExitReason::Mmio && !handled.mmio.write)
         mmioAnswer_ = {true, handled.mmio.gpa, handled.mmio.size, handled.mmio.value};
+    if (handled.reason == ExitReason::Hypercall) s.gpr[RAX] = static_cast<uint64_t>(handled.hypercall.result);
 }
 
 const DecodedInsn* Interpreter::fetchSlow(uint64_t linear) {
@@ -460,6 +463,15 @@ bool Interpreter::portInput(uint16_t port, unsigned size, uint32_t& value) {
 
 void Interpreter::portOutput(uint16_t port, unsigned size, uint32_t value) {
     VmExit e;
+    if (port == hypercall::kPort && size == 4) {
+        // The instruction has completed (RIP is past it); the VMM's result lands in RAX. The
+        // arguments are the whole registers, as KVM reports them.
+        e.reason = ExitReason::Hypercall;
+        e.rip = insnStart_;
+        e.hypercall = {value, {s.gpr[RBX], s.gpr[RCX], s.gpr[RSI]}, 0};
+        exitToVmm(e);
+        return;
+    }
     e.reason = ExitReason::PortIo;
     e.rip = insnStart_;
     e.io = {port, static_cast<uint8_t>(size), true, static_cast<uint32_t>(value & sizeMask(size))};

@@ -1,5 +1,7 @@
 #include "cpu/vm_exit.hpp"
 
+#include "cpu/hypercall_abi.hpp"
+
 #include <fmt/format.h>
 
 namespace hvlab::cpu {
@@ -28,6 +30,21 @@ const char* exitReasonName(ExitReason reason) {
     return "?";
 }
 
+namespace {
+const char* hypercallName(uint64_t number) {
+    using namespace hypercall;
+    switch (number) {
+        case kConsoleWrite: return "console_write";
+        case kConsoleRead: return "console_read";
+        case kTimeNow: return "time_now";
+        case kTimerSet: return "timer_set";
+        case kEventInit: return "event_init";
+        case kEventRaise: return "event_raise";
+        default: return "unknown";
+    }
+}
+}  // namespace
+
 std::string describeExit(const VmExit& e) {
     switch (e.reason) {
         case ExitReason::PortIo:
@@ -53,6 +70,9 @@ std::string describeExit(const VmExit& e) {
         }
         case ExitReason::EntryFailure:
         case ExitReason::InternalError: return fmt::format("code {:#x}", e.failure.code);
+        case ExitReason::Hypercall:
+            return fmt::format("{} {}({:#x}, {:#x}, {:#x}) -> {}", e.hypercall.number, hypercallName(e.hypercall.number),
+                               e.hypercall.args[0], e.hypercall.args[1], e.hypercall.args[2], e.hypercall.result);
         default: return {};
     }
 }

@@ -21,7 +21,7 @@ enum class ExitReason : uint8_t {
     InterruptWindow,    // the guest can take an interrupt now
     Debug,              // single step or breakpoint
     Shutdown,           // triple fault
-    Hypercall,          // VMCALL/VMMCALL
+    Hypercall,          // an `out` to the hypercall port (cpu/hypercall_abi.hpp)
     UnimplementedInsn,  // a valid instruction the interpreter does not implement yet
     EntryFailure,       // the engine could not enter the guest
     InternalError,      // the engine failed (for KVM: KVM_EXIT_INTERNAL_ERROR)
@@ -66,6 +66,14 @@ struct InsnDetail {
     uint8_t length;
 };
 
+// `out dx, eax` to the hypercall port (cpu/hypercall_abi.hpp): the call and its arguments, and
+// the result the VMM hands back (RAX) through Engine::complete.
+struct HypercallDetail {
+    uint64_t number;
+    std::array<uint64_t, 3> args;
+    int64_t result;
+};
+
 struct FailureDetail {
     uint64_t code;  // engine-specific (hardware entry failure reason, suberror, ...)
 };
@@ -85,7 +93,8 @@ struct VmExit {
         CrDetail cr;
         InsnDetail insn;
         FailureDetail failure;
-        uint64_t raw[4];
+        HypercallDetail hypercall;
+        uint64_t raw[5];
     };
 
     VmExit() : raw{} {}

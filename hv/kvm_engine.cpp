@@ -1,5 +1,6 @@
 #include "hv/kvm_engine.hpp"
 
+#include "cpu/hypercall_abi.hpp"
 #include "cpu/paging_controls.hpp"
 
 #include <algorithm>
@@ -242,6 +243,7 @@ void KvmEngine::setupCpuid(cpu::CpuidModel& cpuid) {
 }
 
 void KvmEngine::loadState(const cpu::CpuState& s) {
+    run_->kvm_dirty_regs = 0;  // the state loaded here wins over registers queued in kvm_run
     kvm_regs regs{};
     regs.rax = s.gpr[cpu::RAX];
     regs.rcx = s.gpr[cpu::RCX];
@@ -502,6 +504,9 @@ cpu::VmExit KvmEngine::translateExit() {
     switch (run_->exit_reason) {
         case KVM_EXIT_IO:
             exitNeedsEntry_ = true;
+            if (run_->io.direction == KVM_EXIT_IO_OUT && run_->io.port == cpu::hypercall::kPort &&
+                run_->io.size == 4 && run_->io.count == 1)
+                return hypercallExit(e);
             pendingIo_ = {true, 0, run_->io.count};
             return nextStringIoElement();
         case KVM_EXIT_MMIO: {
@@ -532,6 +537,35 @@ cpu::VmExit KvmEngine::translateExit() {
     }
 }
 
+// The OUT completes on the next KVM_RUN (RIP moves past it then); the arguments come from the
+// registers KVM synced into kvm_run at the exit, or from KVM_GET_REGS.
+cpu::VmExit KvmEngine::hypercallExit(cpu::VmExit& e) {
+    uint32_t number = 0;
+    std::memcpy(&number, reinterpret_cast<const uint8_t*>(run_) + run_->io.data_offset, sizeof number);
+    kvm_regs fetched{};
+    const kvm_regs* regs = &run_->s.regs.regs;
+    if (!syncRegs_) {
+        vcpuIoctl(KVM_GET_REGS, &fetched, "KVM_GET_REGS");
+        regs = &fetched;
+    }
+    e.reason = cpu::ExitReason::Hypercall;
+    e.hypercall = {number, {regs->rbx, regs->rcx, regs->rsi}, 0};
+    return e;
+}
+
+void KvmEngine::setHypercallResult(int64_t result) {
+    if (syncRegs_) {
+        // Loaded into the vCPU by the next KVM_RUN, before it completes the OUT.
+        run_->s.regs.regs.rax = static_cast<uint64_t>(result);
+        run_->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+        return;
+    }
+    kvm_regs regs{};
+    vcpuIoctl(KVM_GET_REGS, &regs, "KVM_GET_REGS");
+    regs.rax = static_cast<uint64_t>(result);
+    vcpuIoctl(KVM_SET_REGS, &regs, "KVM_SET_REGS");
+}
+
 void KvmEngine::complete(const cpu::VmExit& handled) {
     if (handled.reason == cpu::ExitReason::PortIo && !handled.io.write && pendingIo_.active &&
         run_->exit_reason == KVM_EXIT_IO) {
@@ -540,6 +574,7 @@ void KvmEngine::complete(const cpu::VmExit& handled) {
     }
     if (handled.reason == cpu::ExitReason::Mmio && !handled.mmio.write && run_->exit_reason == KVM_EXIT_MMIO)
         std::memcpy(run_->mmio.data, &handled.mmio.value, std::min<uint32_t>(run_->mmio.len, 8));
+    if (handled.reason == cpu::ExitReason::Hypercall) setHypercallResult(handled.hypercall.result);
 }
 
 void KvmEngine::kick() {

@@ -72,6 +72,8 @@ private:
     void setupCpuid(cpu::CpuidModel& cpuid);
     void routeIsaInterrupts();
     cpu::VmExit translateExit();
+    cpu::VmExit hypercallExit(cpu::VmExit& e);
+    void setHypercallResult(int64_t result);
     int enterGuest();
     void setGuestDebug(uint32_t extraControl);
     bool stringIoInProgress() const { return pendingIo_.active && pendingIo_.index + 1 < pendingIo_.count; }

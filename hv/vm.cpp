@@ -10,6 +10,7 @@
 #include "hv/interpreter_engine.hpp"
 #include "hv/kvm_breakpoint_probe.hpp"
 #include "hv/kvm_engine.hpp"
+#include "cpu/hypercall_abi.hpp"
 
 namespace hvlab::hv {
 
@@ -42,6 +43,12 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
     if (config_.kernelIrqchip && config_.engine != EngineKind::Kvm)
         throw std::invalid_argument("the in-kernel irqchip (VH interrupts) needs the KVM engine; the interpreter "
                                     "uses the emulated PIC, PIT and APICs");
+    if (config_.kernelIrqchip && (config_.paravirt & cpu::hypercall::kFeatureEvents))
+        throw std::invalid_argument("PV events (P interrupts) and the in-kernel irqchip (VH interrupts) exclude each "
+                                    "other: the upcall is injected by the VMM, which KVM's own irqchip does not allow");
+    if (config_.paravirt)
+        cpuid_.setLeaf({cpu::hypercall::kFeatureLeaf, 0, false, cpu::hypercall::kAbiVersion, config_.paravirt,
+                        cpu::hypercall::kPort, 0});
     buildMemory();
     buildDevices();
 
@@ -144,6 +151,11 @@ void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
     board.onA20 = [this](bool enabled) {
         if (engine_) engine_->setA20(enabled);
     };
+    paravirt_.reset();
+    if (config_.paravirt)
+        paravirt_ = std::make_unique<ParavirtPlatform>(config_.paravirt, map_, [this](uint8_t byte) {
+            if (config_.serialOut) config_.serialOut(byte);
+        });
     if (config_.directBoot && config_.directBootAfterPost)
         board.onPostCode = [this](uint8_t code) { directBootDue_ = directBootDue_ || code == kPostCodeBoot; };
     board_ = std::make_unique<PcBoard>(board, clock_, map_, std::move(disks));
@@ -189,18 +201,47 @@ void Vm::wake() {
 uint64_t Vm::nextDeadlineNs() const {
     uint64_t next = devices::kNoDeadline;
     for (const devices::TimedDevice* d : board_->timedDevices()) next = std::min(next, d->nextDeadlineNs());
+    if (paravirt_) next = std::min(next, paravirt_->nextDeadlineNs());
     return next;
+}
+
+void Vm::queueSerialInput(std::string_view bytes) {
+    board_->uart().queueInput(bytes);
+    if (config_.paravirt & cpu::hypercall::kFeatureConsole) {
+        std::lock_guard lock(paravirtInputMutex_);
+        paravirtInput_ += bytes;
+    }
+    wake();
 }
 
 void Vm::serviceDevices() {
     board_->pollInputs();
     const uint64_t now = guestNowNs();
+    if (paravirt_) {
+        std::string input;
+        {
+            std::lock_guard lock(paravirtInputMutex_);
+            input.swap(paravirtInput_);
+        }
+        for (char c : input) paravirt_->consoleInput(static_cast<uint8_t>(c), now);
+    }
     for (devices::TimedDevice* d : board_->timedDevices()) d->advanceTo(now);
+    if (paravirt_) paravirt_->advanceTo(now);
 }
 
 // The INTR pin: deliver now if the guest can take it, otherwise ask for an interrupt window.
 void Vm::deliverInterrupt() {
     if (board_->kernelIrqchip()) return;  // KVM's own irqchip injects
+    if (paravirt_ && paravirt_->upcallOwed()) {  // the PV event upcall goes first
+        if (engine_->canInjectInterrupt()) {
+            engine_->requestInterruptWindow(false);
+            engine_->injectInterrupt(paravirt_->upcallVector());
+            paravirt_->upcallDelivered();
+        } else {
+            engine_->requestInterruptWindow(true);
+        }
+        return;
+    }
     devices::InterruptSource& intr = board_->interruptSource();
     if (!intr.intrAsserted()) {
         engine_->requestInterruptWindow(false);
@@ -237,6 +278,7 @@ bool Vm::waitForInterrupt(RunOutcome& outcome, uint64_t rip) {
         serviceDevices();
         if (resetRequest_ || debugExitValue_) return true;
         if (board_->kernelIrqchip() || board_->interruptSource().intrAsserted()) return true;
+        if (paravirt_ && paravirt_->upcallOwed()) return true;
         const uint64_t next = nextDeadlineNs();
         if (config_.engine != EngineKind::Kvm && next != devices::kNoDeadline) {
             // Virtual time: nothing happens while halted, so jump to the next timer event.
@@ -244,7 +286,8 @@ bool Vm::waitForInterrupt(RunOutcome& outcome, uint64_t rip) {
             if (next > now) idleNs_ += next - now;
             continue;
         }
-        if (next == devices::kNoDeadline && !board_->waitsForHostInput()) {
+        if (next == devices::kNoDeadline && !board_->waitsForHostInput() &&
+            !(paravirt_ && paravirt_->waitsForInput())) {
             outcome.kind = StopKind::Halted;
             outcome.exitStatus = exit_status::kOk;
             outcome.message = fmt::format("guest halted at rip {:#x} waiting for an interrupt, but no timer is "
@@ -530,6 +573,12 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
                 board_->mmio().read(exit.mmio.gpa, exit.mmio.size, exit.mmio.value);
                 engine_->complete(exit);
             }
+            return true;
+        case ExitReason::Hypercall:
+            if (config_.engine != EngineKind::Kvm) idleNs_ += kNsPerPortIo;  // it is a port write
+            exit.hypercall.result =
+                paravirt_ ? paravirt_->call(exit.hypercall, guestNowNs()) : cpu::hypercall::kErrorNoSys;
+            engine_->complete(exit);
             return true;
         case ExitReason::Hlt:
             // HLT with interrupts disabled is how small guests power off; otherwise wait for one.

@@ -22,6 +22,7 @@
 #include "hv/boot/boot_image_error.hpp"
 #include "hv/boot/direct_boot.hpp"
 #include "hv/breakpoints.hpp"
+#include "hv/paravirt/paravirt_platform.hpp"
 #include "hv/deadline_kicker.hpp"
 #include "hv/engine.hpp"
 #include "hv/exit_ring.hpp"
@@ -59,6 +60,10 @@ struct VmConfig {
     // QEMU; again after every reset. Otherwise the vCPU starts in the kernel and no firmware runs.
     std::optional<boot::DirectBootRequest> directBoot;
     bool directBootAfterPost = false;
+    // The paravirtual interfaces offered through hypercalls (cpu::hypercall::Feature bits; CPUID
+    // 0x40000001 EBX): the PV console, clock and timer, event channel. None by default (a plain
+    // PC). Events (P interrupts) exclude the in-kernel irqchip (VH interrupts).
+    uint32_t paravirt = 0;
 };
 
 // The POST code the hvlab BIOS writes when POST is done and INT 19h looks for something to boot
@@ -149,13 +154,13 @@ public:
     devices::Uart16550& uart() { return board_->uart(); }
     PcBoard& board() { return *board_; }
     // Host input for COM1 (any thread): queued, and a halted guest is woken to take it.
-    void queueSerialInput(std::string_view bytes) {
-        board_->uart().queueInput(bytes);
-        wake();
-    }
+    // With the PV console the same bytes also wait for CONSOLE_READ.
+    void queueSerialInput(std::string_view bytes);
     // The guest's clock as devices see it (virtual on the interpreter, host time on KVM).
     uint64_t guestNowNs() const;
     mmu::PhysicalMap& memory() { return map_; }
+    // The PV console, clock and event channel (its counters), or nullptr without them.
+    const ParavirtPlatform* paravirt() const { return paravirt_.get(); }
     const mmu::HostMemory& hostMemory() const { return *host_; }
     cpu::CpuState& state() { return state_; }  // valid while not running
     // Direct boot: start the vCPU from `entry` (a loader's state) instead of the reset vector.
@@ -241,6 +246,9 @@ private:
     bool directBootDue_ = false;
     std::string directBootSummary_;
     std::optional<uint64_t> pausedAtBreakpoint_;  // resuming there steps over it first
+    std::unique_ptr<ParavirtPlatform> paravirt_;  // rebuilt with the devices on reset
+    std::mutex paravirtInputMutex_;
+    std::string paravirtInput_;  // host input on its way to the PV console
     std::unique_ptr<Engine> stepper_;  // KVM VMs: the interpreter that runs single steps
     // The engine running now (the kick threads read it while the VM thread may hand over).
     std::atomic<Engine*> kickTarget_{nullptr};

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "cpu/hypercall_abi.hpp"
 #include "hv/firmware_image.hpp"
 #include "hv/kvm_engine.hpp"
 #include "hv/vm.hpp"
@@ -188,4 +189,49 @@ TEST_CASE("a KVM guest that never stops is kicked out of KVM_RUN by stop()", "[h
     // The state came back from KVM: still in real mode at the spinning jump.
     CHECK(vm.state().mode() == cpu::CpuMode::Real);
     CHECK(vm.state().rip == 0xfff0);
+}
+
+TEST_CASE("hypercalls: PV console, clock, one-shot timer and event channel (firmware/tests/hypercalls.asm)",
+          "[hv][vm][paravirt]") {
+    hv::VmConfig config;
+    config.firmware = loadTestImage("hypercalls");
+    config.paravirt = cpu::hypercall::kFeatureConsole | cpu::hypercall::kFeatureClock | cpu::hypercall::kFeatureEvents;
+    std::string serial;
+    config.serialOut = [&](uint8_t b) { serial.push_back(static_cast<char>(b)); };
+    hv::Vm vm(std::move(config));
+    const hv::RunOutcome outcome = vm.run();
+    INFO(serial);
+    CHECK(outcome.kind == hv::StopKind::DebugExit);
+    CHECK(outcome.exitStatus == 33);
+    CHECK(serial.find("hypercall console: hello from the guest\r\n") != std::string::npos);
+    CHECK(serial.find("hypercalls: all checks passed") != std::string::npos);
+    const auto& counts = vm.exits().counters();
+    CHECK(counts.byVmm[static_cast<size_t>(cpu::ExitReason::Hypercall)] >= 12);
+    REQUIRE(vm.paravirt());
+    CHECK(vm.paravirt()->upcallCount() == 2);
+}
+
+TEST_CASE("hypercalls without PV features: -ENOSYS, and CPUID offers nothing", "[hv][vm][paravirt]") {
+    hv::VmConfig config;
+    config.firmware = loadTestImage("hypercalls");
+    std::string serial;
+    config.serialOut = [&](uint8_t b) { serial.push_back(static_cast<char>(b)); };
+    hv::Vm vm(std::move(config));
+    const hv::RunOutcome outcome = vm.run();
+    INFO(serial);
+    CHECK(outcome.kind == hv::StopKind::DebugExit);
+    CHECK(outcome.exitStatus == 3);
+    CHECK(serial.find("FAIL: ABI version 1") != std::string::npos);
+    CHECK(serial.find("FAIL: console_write returns the length") != std::string::npos);
+    CHECK(serial.find("hello from the guest") == std::string::npos);
+    CHECK(vm.paravirt() == nullptr);
+}
+
+TEST_CASE("PV events and the in-kernel irqchip are refused together", "[hv][vm][paravirt]") {
+    hv::VmConfig config;
+    config.firmware = loadTestImage("hypercalls");
+    config.engine = hv::EngineKind::Kvm;
+    config.kernelIrqchip = true;
+    config.paravirt = cpu::hypercall::kFeatureEvents;
+    CHECK_THROWS_WITH(hv::Vm(std::move(config)), Catch::Contains("exclude each other"));
 }

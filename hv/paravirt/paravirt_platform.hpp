@@ -1,0 +1,69 @@
+// The VMM side of hvlab's hypercall ABI (cpu/hypercall_abi.hpp, docs/hypercalls.md): the PV
+// console, the PV clock and one-shot timer, and the event channel (a shared page of pending and
+// mask bits plus an upcall vector). One per VM, rebuilt on reset like the devices. Buffer
+// arguments are guest-physical and must lie in RAM; nothing a guest passes can make it touch
+// memory outside RAM or fail the VMM.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+
+#include "cpu/hypercall_abi.hpp"
+#include "cpu/vm_exit.hpp"
+#include "devices/clock.hpp"
+#include "mmu/physical_map.hpp"
+
+namespace hvlab::hv {
+
+class ParavirtPlatform final : public devices::TimedDevice {
+public:
+    // `features`: the cpu::hypercall::Feature bits this VM offers (CPUID 0x40000001 EBX).
+    ParavirtPlatform(uint32_t features, mmu::PhysicalMap& memory, std::function<void(uint8_t)> consoleOut);
+
+    uint32_t features() const { return features_; }
+    // Runs one hypercall at VM time `nowNs`; returns the value for RAX.
+    int64_t call(const cpu::HypercallDetail& call, uint64_t nowNs);
+
+    // Whether host input would wake the guest (the PV console with an event page).
+    bool waitsForInput() const { return offers(cpu::hypercall::kFeatureConsole) && sharedPage_.has_value(); }
+    // Console input for CONSOLE_READ (raises event 1).
+    void consoleInput(uint8_t byte, uint64_t nowNs);
+
+    // Marks `port` pending; the upcall is owed when the port is unmasked and upcalls are on.
+    void raise(uint32_t port, uint64_t nowNs);
+    // An upcall waits to be injected (the VMM injects `upcallVector()` when the guest can take
+    // an interrupt, then calls upcallDelivered()).
+    bool upcallOwed() const { return upcallOwed_; }
+    uint8_t upcallVector() const { return vector_; }
+    void upcallDelivered() { upcallOwed_ = false; }
+
+    void advanceTo(uint64_t nowNs) override;
+    uint64_t nextDeadlineNs() const override { return timerDeadline_; }
+
+    // Counters for the taxonomy panel and the spectrum report.
+    uint64_t callCount() const { return calls_; }
+    uint64_t upcallCount() const { return upcalls_; }
+
+private:
+    int64_t consoleWrite(uint64_t address, uint64_t length);
+    int64_t consoleRead(uint64_t address, uint64_t capacity);
+    int64_t eventInit(uint64_t page, uint64_t vector);
+    bool offers(uint32_t feature) const { return (features_ & feature) != 0; }
+    std::optional<uint64_t> readShared(uint32_t offset) const;
+    void writeShared(uint32_t offset, const void* data, uint64_t size);
+
+    uint32_t features_;
+    mmu::PhysicalMap& memory_;
+    std::function<void(uint8_t)> consoleOut_;
+    std::deque<uint8_t> consoleInput_;
+    uint64_t timerDeadline_ = devices::kNoDeadline;
+    std::optional<uint64_t> sharedPage_;  // guest-physical, after EVENT_INIT
+    uint8_t vector_ = 0;
+    bool upcallOwed_ = false;
+    uint64_t calls_ = 0;
+    uint64_t upcalls_ = 0;
+};
+
+}  // namespace hvlab::hv
