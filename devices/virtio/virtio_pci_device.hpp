@@ -44,7 +44,7 @@ public:
     uint64_t offeredFeatures() const { return deviceFeatures() | kTransportFeatures; }
     uint64_t negotiatedFeatures() const { return driverFeatures_; }
     bool needsReset() const { return status_ & kStatusNeedsReset; }
-    const Virtqueue& queue(uint16_t index) const { return queues_.at(index); }
+    const Virtqueue& queueState(uint16_t index) const { return queues_.at(index); }
     uint16_t queueCount() const { return static_cast<uint16_t>(queues_.size()); }
     // The device's configuration structure as the guest reads it.
     const std::vector<uint8_t>& deviceConfig() const { return deviceConfig_; }
