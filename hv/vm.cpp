@@ -120,6 +120,8 @@ void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
     board.ramBytes = config_.memoryBytes;
     board.disks = config_.disks;
     board.network = config_.network;
+    board.nicModel = config_.nicModel;
+    board.virtioConsole = config_.virtioConsole;
     board.mac = config_.mac;
     board.name = config_.name;
     if (config_.rtcStartUnixSeconds)
