@@ -35,7 +35,7 @@ printf 'hvlab-virtio-pattern-0123456789' | dd of="$WORK/vda.img" bs=512 seek=100
 
 mkdir -p "$WORK/initrd/bin" "$WORK/initrd/proc" "$WORK/initrd/sys" "$WORK/initrd/dev" "$WORK/initrd/lib/modules"
 cp "$busybox" "$WORK/initrd/bin/busybox"
-for m in drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio_pci_modern_dev.ko \
+for m in drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_pci_modern_dev.ko \
 	drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko \
 	net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net.ko drivers/char/virtio_console.ko; do
 	cp "$modules/$m" "$WORK/initrd/lib/modules/"
@@ -46,16 +46,18 @@ B=/bin/busybox
 $B mount -t proc proc /proc
 $B mount -t sysfs sys /sys
 $B mount -t devtmpfs dev /dev
-for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net virtio_console; do
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net virtio_console; do
 	$B insmod /lib/modules/$m.ko || $B echo "vl: insmod $m failed"
 done
 $B sleep 2
 mac=$($B cat /sys/class/net/eth0/address 2>/dev/null)
 $B echo "vl: vda size $($B cat /sys/block/vda/size 2>/dev/null) ro $($B cat /sys/block/vda/ro 2>/dev/null)"
 $B echo "vl: sector100 $($B dd if=/dev/vda bs=512 skip=100 count=1 2>/dev/null | $B head -c 31)"
-$B echo "written-by-linux" | $B dd of=/dev/vda bs=512 seek=200 conv=sync,fsync 2>/dev/null
-$B echo 3 > /proc/sys/vm/drop_caches
-$B echo "vl: sector200 $($B dd if=/dev/vda bs=512 skip=200 count=1 2>/dev/null | $B head -c 16)"
+if [ -b /dev/vda ]; then
+	$B echo "written-by-linux" | $B dd of=/dev/vda bs=512 seek=200 conv=sync,fsync 2>/dev/null
+	$B echo 3 > /proc/sys/vm/drop_caches
+	$B echo "vl: sector200 $($B dd if=/dev/vda bs=512 skip=200 count=1 2>/dev/null | $B head -c 16)"
+fi
 $B echo "vl: eth0 $mac"
 me=${mac##*:}; me=$((0x$me)); peer=$((5 - me))
 $B ip link set eth0 up
@@ -84,6 +86,9 @@ echo "---- what Linux printed (VM 1 unprefixed, VM 2 as [vm2]):"
 grep -E '(^|\] )vl: ' "$WORK/out" || true
 echo "---- hvlab stderr (last lines):"
 tail -n 12 "$WORK/err"
+if [ -n "${VIRTIO_LINUX_KEEP:-}" ]; then  # keep the whole output for a closer look
+	mkdir -p "$VIRTIO_LINUX_KEEP" && cp "$WORK/out" "$WORK/err" "$VIRTIO_LINUX_KEEP/"
+fi
 
 FAILED=0
 check() {  # check DESCRIPTION PATTERN
