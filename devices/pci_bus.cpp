@@ -143,11 +143,11 @@ void PciBus::remap(Slot& slot) {
 void PciBus::remapBar(Slot& slot, int index) {
     PciFunction& fn = *slot.function;
     BarWindow& w = slot.bars[static_cast<size_t>(index)];
-    std::optional<uint32_t> wanted;
+    std::optional<uint64_t> wanted;
     if (fn.decodeEnabled(index)) wanted = fn.barAddress(index);
     if (wanted == w.wanted) return;  // most config writes touch no window
 
-    const bool isMmio = fn.bar(index).kind == BarKind::Memory32;
+    const bool isMmio = isMemoryBar(fn.bar(index).kind);
     std::optional<uint64_t> oldBase;
     if (w.mapped) oldBase = w.wanted;
     unmapBar(slot, index);
@@ -167,7 +167,7 @@ void PciBus::unmapBar(Slot& slot, int index) {
     w.mapped = false;
 }
 
-bool PciBus::mapBar(Slot& slot, int index, uint32_t base) {
+bool PciBus::mapBar(Slot& slot, int index, uint64_t base) {
     PciFunction& fn = *slot.function;
     BarWindow& w = slot.bars[static_cast<size_t>(index)];
     const uint32_t size = fn.bar(index).size;

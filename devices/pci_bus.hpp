@@ -19,7 +19,8 @@
 //    because it lies on RAM) is not mapped: an address conflict, logged at debug level. It is
 //    retried when the guest programs the BAR or the command register again.
 //
-// Simplified: no bridges (a single bus), no type-1 headers, no 64-bit BARs, no expansion ROMs.
+// Simplified: no bridges (a single bus), no type-1 headers, no expansion ROMs. 64-bit BARs decode
+// wherever the guest puts them (the board's range check refuses RAM).
 // Unaligned CONFIG_DATA accesses that would cross the dword are master aborts (all-ones).
 //
 // Threading: everything belongs to the thread that runs the guest (or to a paused VM).
@@ -59,7 +60,7 @@ struct PciBarView {
     int index = 0;
     BarKind kind = BarKind::None;
     uint32_t size = 0;
-    uint32_t address = 0;   // what the guest programmed (without flag bits)
+    uint64_t address = 0;   // what the guest programmed (without flag bits)
     bool decoding = false;  // command register enables it and the address is non-zero
     bool mapped = false;    // actually on the IoBus/MmioBus
     bool conflict = false;  // decoding wanted but refused (overlap)
@@ -131,7 +132,7 @@ private:
     class BarPortWindow;
     class BarMmioWindow;
     struct BarWindow {
-        std::optional<uint32_t> wanted;  // the base the guest asks to decode
+        std::optional<uint64_t> wanted;  // the base the guest asks to decode
         bool mapped = false;
         std::unique_ptr<BarPortWindow> io;
         std::unique_ptr<BarMmioWindow> mmio;
@@ -149,7 +150,7 @@ private:
     void remap(Slot& slot);
     void remapBar(Slot& slot, int index);
     void unmapBar(Slot& slot, int index);
-    bool mapBar(Slot& slot, int index, uint32_t base);
+    bool mapBar(Slot& slot, int index, uint64_t base);
 
     IoBus& io_;
     MmioBus& mmio_;

@@ -1,8 +1,20 @@
 #include "devices/pci_function.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace hvlab::devices {
+
+namespace {
+// The read-only low bits of a BAR register.
+uint32_t flagBits(BarKind kind) {
+    switch (kind) {
+    case BarKind::Io: return 0x1;
+    case BarKind::Memory64: return 0xC;  // 64-bit (type 10b), prefetchable
+    default: return 0x0;
+    }
+}
+}  // namespace
 
 PciFunction::PciFunction(uint16_t vendor, uint16_t device, uint8_t classCode, uint8_t subclass, uint8_t progIf,
                          uint8_t revision) {
@@ -20,9 +32,29 @@ void PciFunction::defineBar(int index, BarKind kind, uint32_t size) {
     if (kind != BarKind::None && (size & (size - 1)) != 0)
         throw std::invalid_argument("PCI BAR size must be a power of two");
     if (kind == BarKind::Io && size < 4) throw std::invalid_argument("PCI I/O BAR must be at least 4 bytes");
-    if (kind == BarKind::Memory32 && size < 16) throw std::invalid_argument("PCI memory BAR must be at least 16 bytes");
+    if (isMemoryBar(kind) && size < 16) throw std::invalid_argument("PCI memory BAR must be at least 16 bytes");
+    if (kind == BarKind::Memory64 && index == 5) throw std::invalid_argument("a 64-bit BAR needs two BAR registers");
     bars_[index] = {kind, size};
-    write32(static_cast<uint8_t>(pci::kBar0 + 4 * index), kind == BarKind::Io ? 1u : 0u);
+    write32(static_cast<uint8_t>(pci::kBar0 + 4 * index), flagBits(kind));
+    if (kind == BarKind::Memory64) {
+        bars_[index + 1] = {};
+        write32(static_cast<uint8_t>(pci::kBar0 + 4 * index + 4), 0);
+    }
+}
+
+uint8_t PciFunction::addCapability(uint8_t id, const uint8_t* body, size_t bodySize) {
+    const size_t offset = (capabilityEnd_ + 3u) & ~3u;  // capabilities are dword aligned
+    if (offset + 2 + bodySize > config_.size()) throw std::length_error("PCI config space has no room for the capability");
+    const auto at = static_cast<uint8_t>(offset);
+    config_[at] = id;
+    config_[at + 1u] = 0;
+    for (size_t i = 0; i < bodySize; ++i) config_[offset + 2 + i] = body[i];
+    if (lastCapability_ == 0) config_[pci::kCapabilitiesPointer] = at;
+    else config_[lastCapability_ + 1u] = at;
+    lastCapability_ = at;
+    capabilityEnd_ = static_cast<uint8_t>(std::min<size_t>(offset + 2 + bodySize, 0xFF));
+    config_[pci::kStatus] |= pci::kStatusCapabilities;
+    return at;
 }
 
 void PciFunction::setInterruptPin(uint8_t pin) { config_[pci::kInterruptPin] = pin; }
@@ -64,7 +96,8 @@ void PciFunction::configWrite(uint8_t offset, unsigned size, uint32_t value) {
         const BarInfo& info = bars_[index];
         uint32_t stored = 0;
         if (info.kind == BarKind::Io) stored = (merged & ~(info.size - 1) & 0xFFFF) | 1u;
-        else if (info.kind == BarKind::Memory32) stored = merged & ~(info.size - 1) & ~0xFu;
+        else if (isMemoryBar(info.kind)) stored = (merged & ~(info.size - 1) & ~0xFu) | flagBits(info.kind);
+        else if (isUpperHalfOf64(index)) stored = merged;  // sizes below 4 GiB: every upper bit is writable
         write32(base, stored);
     } else {
         for (unsigned i = 0; i < size && offset + i < 0x40; ++i)
@@ -95,9 +128,13 @@ void PciFunction::writeHeaderByte(uint8_t offset, uint8_t value) {
     }
 }
 
-uint32_t PciFunction::barAddress(int index) const {
+uint64_t PciFunction::barAddress(int index) const {
     uint32_t raw = read32(static_cast<uint8_t>(pci::kBar0 + 4 * index));
-    return bars_[index].kind == BarKind::Io ? raw & ~3u : raw & ~0xFu;
+    if (bars_[index].kind == BarKind::Io) return raw & ~3u;
+    uint64_t address = raw & ~0xFu;
+    if (bars_[index].kind == BarKind::Memory64)
+        address |= static_cast<uint64_t>(read32(static_cast<uint8_t>(pci::kBar0 + 4 * index + 4))) << 32;
+    return address;
 }
 
 bool PciFunction::decodeEnabled(int index) const {
@@ -126,7 +163,12 @@ uint32_t PciFunction::barIoRead(int, uint32_t, unsigned size) { return size >= 4
 void PciFunction::barIoWrite(int, uint32_t, unsigned, uint32_t) {}
 uint64_t PciFunction::barMmioRead(int, uint64_t, unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1; }
 void PciFunction::barMmioWrite(int, uint64_t, unsigned, uint64_t) {}
-uint32_t PciFunction::extendedConfigRead(uint8_t, unsigned) const { return 0; }
+uint32_t PciFunction::extendedConfigRead(uint8_t offset, unsigned size) const {
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size && offset + i < capabilityEnd_; ++i)
+        v |= static_cast<uint32_t>(config_[offset + i]) << (8 * i);
+    return v;
+}
 void PciFunction::extendedConfigWrite(uint8_t, unsigned, uint32_t) {}
 
 }  // namespace hvlab::devices

@@ -1,5 +1,6 @@
 // One PCI function as the PCI bus sees it: a 256-byte type-0 configuration space with the
-// standard header, up to six BARs, and an interrupt pin. Devices (IDE, e1000, virtio) derive
+// standard header, up to six BARs (I/O, 32-bit memory, or 64-bit prefetchable memory taking two
+// BAR registers), a read-only capability list, and an interrupt pin. Devices (IDE, e1000, virtio) derive
 // from it, describe their IDs and BARs in the constructor, and implement the BAR accesses.
 //
 // The bus (devices/pci_bus) owns the mapping: when the guest writes a BAR or the command
@@ -28,6 +29,7 @@ inline constexpr uint8_t kHeaderType = 0x0E;
 inline constexpr uint8_t kBar0 = 0x10;
 inline constexpr uint8_t kSubsystemVendorId = 0x2C;
 inline constexpr uint8_t kSubsystemId = 0x2E;
+inline constexpr uint8_t kCapabilitiesPointer = 0x34;
 inline constexpr uint8_t kInterruptLine = 0x3C;
 inline constexpr uint8_t kInterruptPin = 0x3D;
 
@@ -36,14 +38,21 @@ inline constexpr uint16_t kCommandMemory = 0x0002;
 inline constexpr uint16_t kCommandBusMaster = 0x0004;
 inline constexpr uint16_t kCommandIntxDisable = 0x0400;
 inline constexpr uint16_t kStatusInterrupt = 0x0008;
+inline constexpr uint16_t kStatusCapabilities = 0x0010;
+inline constexpr uint8_t kCapabilityVendor = 0x09;  // vendor-specific capability ID
+inline constexpr uint8_t kFirstCapability = 0x40;   // capabilities live in 0x40..0xFF
 }  // namespace pci
 
-enum class BarKind : uint8_t { None, Io, Memory32 };
+// Memory64 is a 64-bit prefetchable memory BAR (type 10b, bit 3 set, as QEMU's virtio BAR 4): it
+// takes BAR registers `index` and `index + 1`; the upper register has kind None.
+enum class BarKind : uint8_t { None, Io, Memory32, Memory64 };
 
 struct BarInfo {
     BarKind kind = BarKind::None;
     uint32_t size = 0;  // a power of two: >= 4 for I/O, >= 16 for memory
 };
+
+inline bool isMemoryBar(BarKind kind) { return kind == BarKind::Memory32 || kind == BarKind::Memory64; }
 
 class PciFunction {
 public:
@@ -62,8 +71,9 @@ public:
     virtual std::string name() const = 0;
 
     const BarInfo& bar(int index) const { return bars_[index]; }
-    // The base address the guest programmed (I/O or memory), without the flag bits.
-    uint32_t barAddress(int index) const;
+    // The base address the guest programmed (I/O or memory), without the flag bits; for a
+    // 64-bit BAR both registers.
+    uint64_t barAddress(int index) const;
     // Whether the bus should decode this BAR now (command register I/O or memory enable set,
     // and the BAR programmed to something other than 0).
     bool decodeEnabled(int index) const;
@@ -85,7 +95,12 @@ protected:
     void defineBar(int index, BarKind kind, uint32_t size);
     void setInterruptPin(uint8_t pin);  // 1 = INTA# .. 4 = INTD#, 0 = none
     void setSubsystem(uint16_t vendor, uint16_t id);
+    // Appends a capability (ID, next pointer, then `body`) to the list in config space and returns
+    // its offset; throws std::length_error when config space is full (a device bug). The bytes are
+    // read-only for the guest unless extendedConfigWrite() handles them.
+    uint8_t addCapability(uint8_t id, const uint8_t* body, size_t bodySize);
     // Device-specific config registers beyond the header (0x40..0xFF): override to intercept.
+    // The default read returns the capability bytes (and 0 beyond them), the default write ignores.
     virtual uint32_t extendedConfigRead(uint8_t offset, unsigned size) const;
     virtual void extendedConfigWrite(uint8_t offset, unsigned size, uint32_t value);
 
@@ -98,7 +113,10 @@ protected:
 private:
     void writeHeaderByte(uint8_t offset, uint8_t value);
     void updateIrqPin();
+    bool isUpperHalfOf64(int index) const { return index > 0 && bars_[index - 1].kind == BarKind::Memory64; }
     std::array<BarInfo, 6> bars_{};
+    uint8_t capabilityEnd_ = pci::kFirstCapability;  // first free byte after the capabilities
+    uint8_t lastCapability_ = 0;                       // offset of the last one (0: none yet)
     IrqLine* irq_ = nullptr;
     bool irqRequested_ = false;
     bool irqDriven_ = false;

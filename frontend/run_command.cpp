@@ -63,16 +63,23 @@ void addRunOptions(CLI::App& run, RunOptions& o) {
     run.add_flag("--quiet,-q", o.quiet, "Print only the guest's output and errors, no summary");
     run.add_option("--kvm-device", o.kvmDevice, "KVM device node (for testing)")->capture_default_str();
     run.add_option("--disk", o.disks,
-                    "IDE disk image (raw), repeatable: primary master, primary slave, secondary master, slave. "
-                    "FILE[,readonly][,snapshot]; with disks and no --bios the bundled hvlab BIOS boots the first")
+                    "Disk image (raw), repeatable: FILE[,readonly][,snapshot][,virtio]. IDE disks in order primary "
+                    "master, primary slave, secondary master, slave; ',virtio' puts the disk on a virtio-blk device "
+                    "instead (PCI 00:06.0 upwards, at most 4). With disks and no --bios the bundled hvlab BIOS boots "
+                    "the first IDE disk")
         ->take_all();
     run.add_option("--kernel", o.kernel, "Boot this kernel directly, as QEMU's -kernel: a Linux bzImage or a "
                                           "multiboot (v1) ELF / a.out-kludge kernel; no firmware runs");
     run.add_option("--initrd", o.initrd, "Linux: the initial ramdisk; multiboot: the module list "
                                           "\"file args,file2 args\" (as QEMU)")->needs("--kernel");
     run.add_option("--append", o.append, "The kernel command line")->needs("--kernel");
-    run.add_flag("--nic", o.nic, "An Intel e1000 NIC (PCI 00:03.0, MAC 52:54:00:12:34:02) on hvlab's in-process "
-                                  "switch, which connects every NIC of this process");
+    run.add_flag("--nic{e1000}", o.nic, "A NIC on hvlab's in-process switch, which connects every NIC of this "
+                                         "process: --nic is an Intel e1000 (PCI 00:03.0), --nic=virtio a virtio-net "
+                                         "(PCI 00:04.0); MAC 52:54:00:12:34:02")
+        ->check(CLI::IsMember({"e1000", "virtio"}));
+    run.add_flag("--virtio-console", o.virtioConsole, "A virtio-console (PCI 00:05.0, Linux: hvc0) whose output "
+                                                      "is printed as the serial console's; stdin goes to it "
+                                                      "instead of COM1");
     run.add_option("--pcap", o.pcap, "Capture every frame through the switch into this pcap file (Wireshark "
                                       "opens it); implies --nic");
     run.add_option("--vms", o.vms, "Run this many identical VMs in this process, each with a NIC on the "

@@ -15,10 +15,11 @@ struct RunOptions {
     double timeoutSeconds = 0;
     bool quiet = false;
     std::string kvmDevice = "/dev/kvm";
-    std::vector<std::string> disks;  // FILE[,readonly][,snapshot]
+    std::vector<std::string> disks;  // FILE[,readonly][,snapshot][,virtio]
     bool snapshot = false;           // every disk copy-on-write (as QEMU's -snapshot)
     std::string kernel, initrd, append;  // direct boot (Linux bzImage or multiboot)
-    bool nic = false;                    // an e1000 on the process's switch
+    std::string nic;                     // "" (none), "e1000" or "virtio": a NIC on the process's switch
+    bool virtioConsole = false;          // the console on a virtio-console instead of COM1
     std::string pcap;                    // capture file for the switch
     unsigned vms = 1;                    // identical VMs in this process
     bool noReboot = false;               // a guest reset stops the VM

@@ -1,5 +1,7 @@
 #include "frontend/vm_config_builder.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "firmware/embed/bundled_guest.hpp"
@@ -9,7 +11,7 @@ namespace hvlab::frontend {
 
 namespace {
 
-// --disk FILE[,readonly][,snapshot] -> a DiskConfig.
+// --disk FILE[,readonly][,snapshot][,virtio] -> a DiskConfig.
 hv::DiskConfig parseDisk(const std::string& spec, bool snapshotAll) {
     hv::DiskConfig d;
     d.snapshot = snapshotAll;
@@ -20,7 +22,8 @@ hv::DiskConfig parseDisk(const std::string& spec, bool snapshotAll) {
         const std::string flag = spec.substr(comma + 1, next == std::string::npos ? next : next - comma - 1);
         if (flag == "readonly" || flag == "ro") d.readOnly = true;
         else if (flag == "snapshot") d.snapshot = true;
-        else throw UsageError(fmt::format("--disk '{}': unknown flag '{}' (readonly, snapshot)", spec, flag));
+        else if (flag == "virtio") d.virtio = true;
+        else throw UsageError(fmt::format("--disk '{}': unknown flag '{}' (readonly, snapshot, virtio)", spec, flag));
         comma = next;
     }
     if (d.path.empty()) throw UsageError(fmt::format("--disk '{}': no file name", spec));
@@ -30,7 +33,7 @@ hv::DiskConfig parseDisk(const std::string& spec, bool snapshotAll) {
 // No --bios: the hvlab BIOS when there is something to boot (a disk, a kernel), else the bundled guest.
 hv::FirmwareImage chooseFirmware(const RunOptions& o) {
     hv::FirmwareImage firmware;
-    if (o.image.empty() && (!o.disks.empty() || !o.kernel.empty())) {
+    if (o.image.empty() && (!o.disks.empty() || !o.kernel.empty())) {  // (virtio disks too: the BIOS sets up PCI)
         firmware.name = firmware::bundledBiosName();
         firmware.embedded = firmware::bundledBios();
     } else if (o.image.empty()) {
@@ -73,11 +76,16 @@ VmSetup buildVmSetup(const RunOptions& o, unsigned vmCount) {
     config.kernelIrqchip = o.irqchip == "kernel";
     checkEngineChoice(config);
 
-    if (o.disks.size() > 4) throw UsageError(fmt::format("{} disks given; the IDE controller takes 4", o.disks.size()));
     for (const std::string& spec : o.disks) config.disks.push_back(parseDisk(spec, o.snapshot));
+    const auto virtioDisks = std::count_if(config.disks.begin(), config.disks.end(), [](const hv::DiskConfig& d) { return d.virtio; });
+    const auto ideDisks = static_cast<long>(config.disks.size()) - virtioDisks;
+    if (ideDisks > 4) throw UsageError(fmt::format("{} IDE disks given; the IDE controller takes 4", ideDisks));
+    if (virtioDisks > 4) throw UsageError(fmt::format("{} virtio disks given; hvlab has 4 virtio-blk slots", virtioDisks));
+    config.virtioConsole = o.virtioConsole;
 
     // The network: one in-process switch for every NIC of this process, and an optional capture.
-    if (o.nic || !o.pcap.empty() || vmCount > 1) {
+    config.nicModel = o.nic == "virtio" ? hv::NicModel::Virtio : hv::NicModel::E1000;
+    if (!o.nic.empty() || !o.pcap.empty() || vmCount > 1) {
         try {
             if (!o.pcap.empty()) setup.capture = std::make_unique<devices::PcapCapture>(o.pcap);
         } catch (const std::exception& e) {

@@ -1,6 +1,9 @@
 #include "hv/pc_board.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <stdexcept>
 
 namespace hvlab::hv {
 
@@ -11,6 +14,10 @@ constexpr uint64_t kVgaTextSize = 0x8000;
 constexpr uint64_t kPciHole = 0xc0000000;  // RAM below 4 GiB ends here at most (3 GiB)
 // PCI slots, as on QEMU's "pc" machine (the BIOS and the MP/ACPI tables assume them).
 constexpr int kSlotHostBridge = 0, kSlotPiix = 1, kSlotNic = 3;
+// The virtio devices (INTA#; the BIOS routes slot 4 to PIRQD = IRQ 11, 5 to PIRQA = IRQ 10, 6 to
+// PIRQB = IRQ 10, 7 to PIRQC = IRQ 11, 8 to PIRQD = IRQ 11, 9 to PIRQA = IRQ 10).
+constexpr int kSlotVirtioNet = 4, kSlotVirtioConsole = 5, kSlotVirtioBlkFirst = 6;
+constexpr size_t kMaxVirtioDisks = 4;
 }  // namespace
 
 PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::PhysicalMap& memory)
@@ -27,9 +34,21 @@ PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::Ph
 
 std::vector<std::unique_ptr<devices::DiskImage>> PcBoard::takeDisks() {
     std::vector<std::unique_ptr<devices::DiskImage>> images;
-    for (size_t k = 0; k < diskCount_; ++k)
-        images.push_back(ide_->channel(static_cast<unsigned>(k / 2)).drive(static_cast<unsigned>(k % 2)).eject());
+    size_t ide = 0, virtio = 0;
+    for (const bool isVirtio : diskIsVirtio_) {
+        if (isVirtio) {
+            images.push_back(virtioDisks_[virtio++]->eject());
+        } else {
+            images.push_back(ide_->channel(static_cast<unsigned>(ide / 2)).drive(static_cast<unsigned>(ide % 2)).eject());
+            ++ide;
+        }
+    }
     return images;
+}
+
+void PcBoard::queueConsoleInput(std::string_view bytes) {
+    if (virtioConsole_) virtioConsole_->queueInput(bytes);
+    else uart_->queueInput(bytes);
 }
 
 PcBoard::~PcBoard() {
@@ -139,13 +158,21 @@ void PcBoard::buildPci(const BoardConfig& config, const devices::Clock& clock,
     pciIrqRouter_ = std::make_unique<devices::PciIrqRouter>(*isaBridge_, lines);
 
     ide_ = std::make_unique<devices::PiixIde>(dma_, &isa_[14], &isa_[15]);
-    diskCount_ = config.disks.size();
+    std::vector<std::unique_ptr<devices::DiskImage>> virtioImages;
+    size_t ide = 0;
     for (size_t k = 0; k < config.disks.size(); ++k) {
         const DiskConfig& d = config.disks[k];
         auto image = k < images.size() && images[k] ? std::move(images[k])
                      : d.snapshot                   ? devices::DiskImage::openOverlay(d.path)
                                                     : devices::DiskImage::open(d.path, d.readOnly);
-        ide_->channel(static_cast<unsigned>(k / 2)).attachDisk(static_cast<unsigned>(k % 2), std::move(image));
+        diskIsVirtio_.push_back(d.virtio);
+        if (d.virtio) {
+            virtioImages.push_back(std::move(image));
+        } else {
+            if (ide >= 4) throw std::runtime_error("more than 4 IDE disks");
+            ide_->channel(static_cast<unsigned>(ide / 2)).attachDisk(static_cast<unsigned>(ide % 2), std::move(image));
+            ++ide;
+        }
     }
     ide_->attachLegacyPorts(io_);
     pci_->add(kSlotPiix, 1, *ide_);
@@ -158,13 +185,41 @@ void PcBoard::buildPci(const BoardConfig& config, const devices::Clock& clock,
     timed_.push_back(pm_.get());
 
     if (config.network) {
-        nic_ = std::make_unique<devices::E1000>(config.mac, dma_);
-        pci_->add(kSlotNic, 0, *nic_);
-        pciIrqRouter_->connect(*nic_, kSlotNic);
         network_ = config.network;
         auto wake = config.wake;
         port_ = network_->connect(config.name, [wake] { if (wake) wake(); });
-        nic_->attach(port_);  // the link comes up
+        if (config.nicModel == NicModel::E1000) {
+            nic_ = std::make_unique<devices::E1000>(config.mac, dma_);
+            pci_->add(kSlotNic, 0, *nic_);
+            pciIrqRouter_->connect(*nic_, kSlotNic);
+            nic_->attach(port_);  // the link comes up
+        } else {
+            virtioNet_ = std::make_unique<devices::virtio::VirtioNet>(dma_, config.mac);
+            pci_->add(kSlotVirtioNet, 0, *virtioNet_);
+            pciIrqRouter_->connect(*virtioNet_, kSlotVirtioNet);
+            virtioNet_->attach(port_);
+        }
+    }
+    buildVirtio(config, virtioImages);
+}
+
+void PcBoard::buildVirtio(const BoardConfig& config, std::vector<std::unique_ptr<devices::DiskImage>>& virtioImages) {
+    if (config.virtioConsole) {
+        auto serialOut = config.serialOut;
+        virtioConsole_ = std::make_unique<devices::virtio::VirtioConsole>(dma_, [serialOut](uint8_t byte) {
+            if (serialOut) serialOut(byte);
+        });
+        pci_->add(kSlotVirtioConsole, 0, *virtioConsole_);
+        pciIrqRouter_->connect(*virtioConsole_, kSlotVirtioConsole);
+    }
+    if (virtioImages.size() > kMaxVirtioDisks) throw std::runtime_error("more than 4 virtio disks");
+    for (size_t k = 0; k < virtioImages.size(); ++k) {
+        const int slot = kSlotVirtioBlkFirst + static_cast<int>(k);
+        auto disk = std::make_unique<devices::virtio::VirtioBlk>(dma_, std::move(virtioImages[k]),
+                                                                 fmt::format("hvlab-vd{}", static_cast<char>('a' + k)));
+        pci_->add(slot, 0, *disk);
+        pciIrqRouter_->connect(*disk, slot);
+        virtioDisks_.push_back(std::move(disk));
     }
 }
 
@@ -184,10 +239,13 @@ void PcBoard::pollInputs() {
     uart_->pollInput();
     kbc_->pollInput();
     if (nic_) nic_->pollReceive();
+    if (virtioNet_) virtioNet_->pollReceive();
+    if (virtioConsole_) virtioConsole_->pollInput();
 }
 
 bool PcBoard::waitsForHostInput() const {
     const devices::UartState u = uart_->state();
+    if (virtioConsole_ && virtioConsole_->listening()) return true;
     return (u.ier & devices::uart::kIerRxData) && (u.mcr & devices::uart::kMcrOut2);
 }
 

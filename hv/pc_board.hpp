@@ -1,7 +1,7 @@
 // The emulated PC (the VS motherboard of the brief): an i440FX/PIIX3-style board with the
 // 8259A pair, 8254 PIT, RTC/CMOS, local APIC and IOAPIC, COM1, i8042, port 0x92, POST port,
 // fw_cfg, VGA text capture, isa-debug-exit, the PCI bus with the PIIX3 IDE controller (and an
-// e1000 when asked). Devices know nothing of engines: the Vm drives the board through its
+// e1000 or virtio-net, virtio-blk disks and a virtio-console when asked; slots in pc_board.cpp). Devices know nothing of engines: the Vm drives the board through its
 // buses, its CPU interrupt pin (interruptSource()) and its timed devices.
 #pragma once
 
@@ -18,6 +18,9 @@
 #include "devices/debug_exit.hpp"
 #include "devices/e1000.hpp"
 #include "devices/virtual_switch.hpp"
+#include "devices/virtio/virtio_blk.hpp"
+#include "devices/virtio/virtio_console.hpp"
+#include "devices/virtio/virtio_net.hpp"
 #include "devices/fw_cfg.hpp"
 #include "devices/guest_memory.hpp"
 #include "devices/i440fx.hpp"
@@ -43,14 +46,23 @@ struct DiskConfig {
     std::string path;
     bool readOnly = false;
     bool snapshot = false;  // copy-on-write overlay in memory: the file is never written
+    bool virtio = false;    // on a virtio-blk device instead of the IDE controller
 };
+
+enum class NicModel { E1000, Virtio };
 
 struct BoardConfig {
     uint64_t ramBytes = 128ull << 20;
     int64_t rtcStartUnixSeconds = 1767225600;  // 2026-01-01 00:00:00 UTC
-    std::vector<DiskConfig> disks;             // primary master, primary slave, secondary master, ...
-    // An e1000 at PCI 00:03.0 plugged into this switch (none when null). The switch outlives the board.
+    // IDE disks in order primary master, primary slave, secondary master, ...; virtio disks in
+    // order at PCI 00:06.0, 00:07.0, ...
+    std::vector<DiskConfig> disks;
+    // A NIC plugged into this switch (none when null): an e1000 at PCI 00:03.0 or a virtio-net at
+    // 00:04.0. The switch outlives the board.
     devices::VirtualSwitch* network = nullptr;
+    NicModel nicModel = NicModel::E1000;
+    // A virtio-console at PCI 00:05.0 whose output goes to serialOut, as COM1's.
+    bool virtioConsole = false;
     devices::MacAddress mac{0x52, 0x54, 0x00, 0x12, 0x34, 0x02};
     std::string name = "vm";                   // the switch port's name
     std::function<void(uint8_t)> serialOut;
@@ -103,6 +115,11 @@ public:
     devices::Piix4Pm& powerManagement() { return *pm_; }
     devices::PciBus& pci() { return *pci_; }
     devices::E1000* nic() { return nic_.get(); }
+    devices::virtio::VirtioNet* virtioNet() { return virtioNet_.get(); }
+    devices::virtio::VirtioConsole* virtioConsole() { return virtioConsole_.get(); }
+    const std::vector<std::unique_ptr<devices::virtio::VirtioBlk>>& virtioDisks() const { return virtioDisks_; }
+    // Host console input (any thread): to the virtio-console when there is one, else to COM1.
+    void queueConsoleInput(std::string_view bytes);
 
 private:
     // An ISA interrupt line as the board wires it: to the 8259 input and the IOAPIC pin
@@ -130,11 +147,12 @@ private:
     void buildLegacyDevices(const BoardConfig& config, const devices::Clock& clock);
     void buildPci(const BoardConfig& config, const devices::Clock& clock,
                   std::vector<std::unique_ptr<devices::DiskImage>> images);
+    void buildVirtio(const BoardConfig& config, std::vector<std::unique_ptr<devices::DiskImage>>& virtioImages);
     void buildFirmwareConfig(const BoardConfig& config);
 
     mmu::PhysicalMap& memory_;
     devices::PhysicalMapMemory dma_;
-    size_t diskCount_ = 0;
+    std::vector<bool> diskIsVirtio_;  // per config.disks entry
     bool kernelIrqchip_ = false;
     devices::IoBus io_;
     devices::MmioBus mmio_;
@@ -162,6 +180,9 @@ private:
     std::unique_ptr<devices::PiixIde> ide_;
     std::unique_ptr<devices::Piix4Pm> pm_;
     std::unique_ptr<devices::E1000> nic_;
+    std::unique_ptr<devices::virtio::VirtioNet> virtioNet_;
+    std::unique_ptr<devices::virtio::VirtioConsole> virtioConsole_;
+    std::vector<std::unique_ptr<devices::virtio::VirtioBlk>> virtioDisks_;
     devices::VirtualSwitch* network_ = nullptr;
     devices::VirtualSwitch::Port* port_ = nullptr;
 };

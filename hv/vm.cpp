@@ -127,6 +127,8 @@ void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
     board.ramBytes = config_.memoryBytes;
     board.disks = config_.disks;
     board.network = config_.network;
+    board.nicModel = config_.nicModel;
+    board.virtioConsole = config_.virtioConsole;
     board.mac = config_.mac;
     board.name = config_.name;
     if (config_.rtcStartUnixSeconds)
@@ -206,7 +208,7 @@ uint64_t Vm::nextDeadlineNs() const {
 }
 
 void Vm::queueSerialInput(std::string_view bytes) {
-    board_->uart().queueInput(bytes);
+    board_->queueConsoleInput(bytes);
     if (config_.paravirt & cpu::hypercall::kFeatureConsole) {
         std::lock_guard lock(paravirtInputMutex_);
         paravirtInput_ += bytes;

@@ -43,8 +43,11 @@ struct VmConfig {
     const char* kvmDevice = "/dev/kvm";
     // IDE disks: primary master, primary slave, secondary master, secondary slave.
     std::vector<DiskConfig> disks;
-    // Networking: an e1000 on this switch, with this MAC (see BoardConfig).
+    // Networking: an e1000 or a virtio-net on this switch, with this MAC (see BoardConfig).
     devices::VirtualSwitch* network = nullptr;
+    NicModel nicModel = NicModel::E1000;
+    // The console on a virtio-console (output as COM1's; host input goes to it instead of COM1).
+    bool virtioConsole = false;
     devices::MacAddress mac{0x52, 0x54, 0x00, 0x12, 0x34, 0x02};
     std::string name = "vm1";
     // RTC time at power-on (Unix seconds); by default a fixed date on the interpreter (so runs
@@ -153,8 +156,8 @@ public:
     const ExitRing& exits() const { return exits_; }
     devices::Uart16550& uart() { return board_->uart(); }
     PcBoard& board() { return *board_; }
-    // Host input for COM1 (any thread): queued, and a halted guest is woken to take it.
-    // With the PV console the same bytes also wait for CONSOLE_READ.
+    // Host console input (any thread): queued for COM1 (or the virtio-console) and, with the PV
+    // console, for CONSOLE_READ; a halted guest is woken to take it.
     void queueSerialInput(std::string_view bytes);
     // The guest's clock as devices see it (virtual on the interpreter, host time on KVM).
     uint64_t guestNowNs() const;

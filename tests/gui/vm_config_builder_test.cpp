@@ -39,12 +39,37 @@ TEST_CASE("bad run options are refused with hvlab run's messages", "[frontend][c
     CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("--irqchip kernel needs --engine kvm"));
     o = {};
     o.disks = {"a", "b", "c", "d", "e"};
-    CHECK_THROWS_WITH(buildVmSetup(o, 1), "5 disks given; the IDE controller takes 4");
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), "5 IDE disks given; the IDE controller takes 4");
+    o = {};
+    o.disks = {"a,virtio", "b,virtio", "c,virtio", "d,virtio", "e,virtio"};
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), "5 virtio disks given; hvlab has 4 virtio-blk slots");
     o = {};
     o.disks = {"a,fast"};
-    CHECK_THROWS_WITH(buildVmSetup(o, 1), "--disk 'a,fast': unknown flag 'fast' (readonly, snapshot)");
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), "--disk 'a,fast': unknown flag 'fast' (readonly, snapshot, virtio)");
     o = {};
     o.image = "/nonexistent/rom.bin";
     CHECK_THROWS_AS(buildVmSetup(o, 1), UsageError);
     CHECK_THROWS_AS(engineFromName("qemu"), UsageError);
+}
+
+TEST_CASE("virtio disks, NIC and console options", "[frontend][config]") {
+    RunOptions o;
+    o.disks = {"ide.img", "vda.img,virtio,readonly", "vdb.img,snapshot,virtio"};
+    o.nic = "virtio";
+    o.virtioConsole = true;
+    VmSetup setup = buildVmSetup(o, 1);
+    REQUIRE(setup.config.disks.size() == 3);
+    CHECK_FALSE(setup.config.disks[0].virtio);
+    CHECK(setup.config.disks[1].virtio);
+    CHECK(setup.config.disks[1].readOnly);
+    CHECK(setup.config.disks[2].virtio);
+    CHECK(setup.config.disks[2].snapshot);
+    CHECK(setup.config.nicModel == hv::NicModel::Virtio);
+    CHECK(setup.network);
+    CHECK(setup.config.virtioConsole);
+    o = {};
+    o.nic = "e1000";
+    setup = buildVmSetup(o, 1);
+    CHECK(setup.config.nicModel == hv::NicModel::E1000);
+    CHECK(setup.network);
 }
