@@ -34,8 +34,16 @@ static inline uint32_t inl(uint16_t port)
 static inline void io_wait(void) { outb(0x80, 0); }
 
 /* ---- Memory-mapped device registers (volatile: every access really happens) ---- */
+static inline uint8_t mmio_read8(uintptr_t addr) { return *(volatile uint8_t *)addr; }
+static inline uint16_t mmio_read16(uintptr_t addr) { return *(volatile uint16_t *)addr; }
 static inline uint32_t mmio_read32(uintptr_t addr) { return *(volatile uint32_t *)addr; }
+static inline void mmio_write8(uintptr_t addr, uint8_t v) { *(volatile uint8_t *)addr = v; }
+static inline void mmio_write16(uintptr_t addr, uint16_t v) { *(volatile uint16_t *)addr = v; }
 static inline void mmio_write32(uintptr_t addr, uint32_t v) { *(volatile uint32_t *)addr = v; }
+
+/* Make every earlier load and store visible before any later one (stores to RAM that a device
+ * reads by DMA before the register write that tells it to look). */
+static inline void memory_fence(void) { __asm__ volatile("mfence" ::: "memory"); }
 
 /* ---- Interrupt flag ---- */
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
