@@ -88,6 +88,14 @@ static void console_interrupt(struct trap_frame *frame)
     }
 }
 
+void virtio_console_poll(void)
+{
+    if (present && dev.irq == 0xFF) {
+        receive_all();
+        reclaim_tx();
+    }
+}
+
 void virtio_console_flush(void)
 {
     if (!present)

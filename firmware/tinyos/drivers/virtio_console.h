@@ -8,6 +8,8 @@
  * context). False when there is none. */
 bool virtio_console_init(void (*receive)(char c));
 bool virtio_console_present(void);
+/* Input work when the device has no usable interrupt line (called every tick). */
+void virtio_console_poll(void);
 /* Queue one byte; bytes are sent in batches by virtio_console_flush() (or when a batch is
  * full). Called with interrupts disabled or enabled. */
 void virtio_console_putc(char c);

@@ -35,6 +35,8 @@ void console_start_input(void) { uart_enable_rx_interrupt(console_receive); }
 
 void console_probe_virtio(void) { virtio_console_init(console_receive); }
 
+void console_poll(void) { virtio_console_poll(); }
+
 void console_putc(char c)
 {
     if (c == '\n') {

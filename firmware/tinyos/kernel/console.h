@@ -7,6 +7,8 @@ void console_init(void);
 void console_start_input(void);
 /* Look for a virtio console (after the PCI scan); if there is one, use it as well. */
 void console_probe_virtio(void);
+/* Called every timer tick: input from a virtio console without an interrupt line. */
+void console_poll(void);
 void console_putc(char c); /* "\n" becomes "\r\n" for terminals */
 /* Send what console_putc() batched for the virtio console (console_write() does it itself). */
 void console_flush(void);
