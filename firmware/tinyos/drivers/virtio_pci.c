@@ -288,14 +288,14 @@ int virtq_add(struct virtq *q, const struct virtq_buffer *buffers, unsigned coun
     /* Publish: the ring entry first, then (after a barrier) the index the device reads. */
     uint16_t idx = q->avail[AVAIL_IDX];
     q->avail[AVAIL_RING + (idx & (q->size - 1))] = head;
-    memory_fence();
+    dma_barrier();
     q->avail[AVAIL_IDX] = (uint16_t)(idx + 1);
     return head;
 }
 
 void virtq_notify(struct virtq *q)
 {
-    memory_fence(); /* avail->idx must be visible before the device looks */
+    dma_barrier(); /* avail->idx must be visible before the device looks */
     mmio_write16(q->notify, q->index);
 }
 
@@ -303,7 +303,7 @@ int virtq_get_used(struct virtq *q, uint32_t *len)
 {
     if (q->used[USED_IDX] == q->last_used)
         return -1;
-    memory_fence(); /* read the element only after seeing the index that covers it */
+    dma_barrier(); /* read the element only after seeing the index that covers it */
     const volatile struct virtq_used_elem *ring = (const volatile struct virtq_used_elem *)(q->used + 2);
     struct virtq_used_elem e = {ring[q->last_used & (q->size - 1)].id, ring[q->last_used & (q->size - 1)].len};
     q->last_used++;
