@@ -12,37 +12,21 @@
 #include "drivers/pci.h"
 #include "kernel/cpu.h"
 #include "kernel/kprintf.h"
-#include "kernel/process.h"
 #include "kernel/timer.h"
 #include "kernel/trap.h"
 #include "lib/string.h"
 
-enum { IDE_IRQ = 14, TIMEOUT_MS = 2000, PCI_CLASS_STORAGE = 0x01, PCI_SUBCLASS_IDE = 0x01 };
+enum {
+    IDE_IRQ = 14,
+    TIMEOUT_MS = 2000,
+    MAX_SECTORS = 128, /* 64 KiB: one PRD entry */
+    PCI_CLASS_STORAGE = 0x01,
+    PCI_SUBCLASS_IDE = 0x01,
+};
 
 static struct ide_info info;
-static uint8_t buffer[IDE_MAX_SECTORS * 512] __attribute__((aligned(65536)));
-static bool locked;
 
 const struct ide_info *ide_get_info(void) { return &info; }
-uint8_t *ide_buffer(void) { return buffer; }
-
-/* A sleeping lock: a process that finds the disk busy sleeps until it is released. */
-void ide_lock(void)
-{
-    uint64_t flags = irq_save();
-    while (locked)
-        process_sleep(&locked, 0);
-    locked = true;
-    irq_restore(flags);
-}
-
-void ide_unlock(void)
-{
-    uint64_t flags = irq_save();
-    locked = false;
-    process_wakeup(&locked);
-    irq_restore(flags);
-}
 
 /* The drive needs 400 ns after a device/command write before its status is valid; four
  * reads of the alternate status register take at least that long (ATA-6 section 9.2.2). */
@@ -104,7 +88,7 @@ static void soft_reset(void)
     ata_wait_not_busy(TIMEOUT_MS * 5);
 }
 
-static int pio_transfer(uint32_t lba, uint32_t count, bool write)
+static int pio_transfer(uint32_t lba, uint32_t count, bool write, uint8_t *buffer)
 {
     if (ata_wait_not_busy(TIMEOUT_MS) < 0)
         return ERR_TIMEOUT;
@@ -131,11 +115,11 @@ static int pio_transfer(uint32_t lba, uint32_t count, bool write)
     return 0;
 }
 
-int ide_transfer(uint32_t lba, uint32_t count, bool write, enum disk_mode mode)
+int ide_transfer(uint32_t lba, uint32_t count, bool write, enum disk_mode mode, uint8_t *buffer)
 {
     if (!info.present)
         return ERR_NO_DEVICE;
-    if (count == 0 || count > IDE_MAX_SECTORS || lba + count > info.sectors)
+    if (count == 0 || count > MAX_SECTORS || lba + count > info.sectors)
         return ERR_INVALID;
     if (mode == DISK_DMA && !info.dma)
         return ERR_NO_DEVICE;
@@ -151,7 +135,7 @@ int ide_transfer(uint32_t lba, uint32_t count, bool write, enum disk_mode mode)
         info.dma = false;
         soft_reset();
     }
-    return pio_transfer(lba, count, write);
+    return pio_transfer(lba, count, write, buffer);
 }
 
 static void ide_interrupt(struct trap_frame *frame)

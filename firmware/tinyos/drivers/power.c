@@ -10,6 +10,7 @@
  * status (value << 1) | 1. On other machines the write goes nowhere and we just halt.
  */
 #include "drivers/power.h"
+#include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/kprintf.h"
 
@@ -18,6 +19,7 @@ enum { KBC_STATUS = 0x64, KBC_COMMAND = 0x64, KBC_INPUT_FULL = 0x02, KBC_PULSE_R
 void power_reboot(void)
 {
     kprintf("reboot: resetting the CPU through the 8042 keyboard controller\n");
+    console_drain();
     cli();
     for (int i = 0; i < 100000 && (inb(KBC_STATUS) & KBC_INPUT_FULL); i++)
         ;
@@ -35,6 +37,7 @@ void power_reboot(void)
 void power_off(void)
 {
     kprintf("poweroff: writing 0 to the debug-exit port 0xF4, then halting\n");
+    console_drain();
     cli();
     outb(DEBUG_EXIT, 0);
     halt_forever(); /* HLT with interrupts off: hvlab also treats this as a clean stop */

@@ -34,8 +34,20 @@ static inline uint32_t inl(uint16_t port)
 static inline void io_wait(void) { outb(0x80, 0); }
 
 /* ---- Memory-mapped device registers (volatile: every access really happens) ---- */
+static inline uint8_t mmio_read8(uintptr_t addr) { return *(volatile uint8_t *)addr; }
+static inline uint16_t mmio_read16(uintptr_t addr) { return *(volatile uint16_t *)addr; }
 static inline uint32_t mmio_read32(uintptr_t addr) { return *(volatile uint32_t *)addr; }
+static inline void mmio_write8(uintptr_t addr, uint8_t v) { *(volatile uint8_t *)addr = v; }
+static inline void mmio_write16(uintptr_t addr, uint16_t v) { *(volatile uint16_t *)addr = v; }
 static inline void mmio_write32(uintptr_t addr, uint32_t v) { *(volatile uint32_t *)addr = v; }
+
+/* Keep the compiler from moving memory accesses across this point. That is all the CPU
+ * side needs for handing buffers to a device: x86 never reorders a store with an earlier
+ * store, nor a load with an earlier load (SDM vol. 3, 8.2.2), and a write to an uncached
+ * device register comes after every earlier store. (Linux's virt_wmb()/virt_rmb() are the
+ * same compiler barrier on x86.) Only a store followed by a load of another location would
+ * need MFENCE; the virtio drivers never wait on that pattern. */
+static inline void dma_barrier(void) { __asm__ volatile("" ::: "memory"); }
 
 /* ---- Interrupt flag ---- */
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }

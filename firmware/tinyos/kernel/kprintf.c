@@ -17,6 +17,7 @@ void kprintf(const char *fmt, ...)
     /* Interrupt handlers print too: keep each message in one piece. */
     uint64_t flags = irq_save();
     format(console_sink, 0, fmt, args);
+    console_flush();
     irq_restore(flags);
     va_end(args);
 }
@@ -30,6 +31,7 @@ void panic(const char *fmt, ...)
     format(console_sink, 0, fmt, args);
     va_end(args);
     kprintf("\nSystem halted.\n");
+    console_drain();
     /* Under hvlab or QEMU with isa-debug-exit, end the emulator with status (1 << 1) | 1 = 3
      * so scripts see the failure; on other PCs nothing listens on port 0xF4. */
     outb(0xF4, 1);

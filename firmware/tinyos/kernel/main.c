@@ -5,7 +5,7 @@
  * interrupt or exception can be taken, the page allocator before page tables or processes,
  * and the timer running before drivers that wait with timeouts.
  */
-#include "drivers/ide.h"
+#include "drivers/disk.h"
 #include "drivers/pci.h"
 #include "drivers/pic.h"
 #include "drivers/rtc.h"
@@ -56,8 +56,9 @@ void kmain(struct boot_info *boot)
 
     kprintf("PCI devices:\n");
     pci_scan();
-    ide_init();
-    net_init();
+    console_probe_virtio(); /* a virtio console, if any, gets the output from now on */
+    disk_init();            /* virtio-blk if present, else IDE */
+    net_init();             /* virtio-net if present, else e1000 */
 
     start_process("shell");
     start_process("counter");

@@ -1,9 +1,10 @@
-/* sys_disk.c - reading and writing the data area of the boot disk.
+/* sys_disk.c - reading and writing the data area of the disk (drivers/disk.c: virtio-blk or IDE).
  *
  * User LBA 0 is absolute LBA DISK_DATA_AREA_LBA: the boot sector, stage2 and the kernel
- * below it cannot be overwritten from the shell.
+ * below it cannot be overwritten from the shell. The same rule holds on a virtio disk, so
+ * one image file can be attached either way.
  */
-#include "drivers/ide.h"
+#include "drivers/disk.h"
 #include "kernel/layout.h"
 #include "kernel/syscalls.h"
 #include "kernel/uaccess.h"
@@ -11,8 +12,8 @@
 
 static uint64_t data_sectors(void)
 {
-    const struct ide_info *info = ide_get_info();
-    return info->present && info->sectors > DISK_DATA_AREA_LBA ? info->sectors - DISK_DATA_AREA_LBA : 0;
+    const struct disk_description *disk = disk_get();
+    return disk->present && disk->sectors > DISK_DATA_AREA_LBA ? disk->sectors - DISK_DATA_AREA_LBA : 0;
 }
 
 SYSCALL(sys_diskinfo)
@@ -20,13 +21,14 @@ SYSCALL(sys_diskinfo)
     struct disk_info *out = (struct disk_info *)a0;
     if (!user_range_ok(a0, sizeof *out))
         return ERR_INVALID;
-    const struct ide_info *info = ide_get_info();
-    out->present = info->present;
-    out->dma = info->dma;
+    const struct disk_description *disk = disk_get();
+    out->present = disk->present;
+    out->dma = disk->dma;
+    out->virtio = disk->virtio;
     out->data_lba = DISK_DATA_AREA_LBA;
     out->data_sectors = data_sectors();
-    out->max_sectors = IDE_MAX_SECTORS;
-    memcpy(out->model, info->model, sizeof out->model);
+    out->max_sectors = DISK_MAX_SECTORS;
+    memcpy(out->model, disk->model, sizeof out->model);
     return 0;
 }
 
@@ -40,17 +42,17 @@ static void prefault(uint64_t addr, uint64_t len)
 
 static long transfer(uint64_t lba, uint64_t buf, uint64_t count, uint64_t mode, bool write)
 {
-    if (count == 0 || count > IDE_MAX_SECTORS || mode > DISK_DMA || lba >= data_sectors() ||
+    if (count == 0 || count > DISK_MAX_SECTORS || mode > DISK_DMA || lba >= data_sectors() ||
         count > data_sectors() - lba || !user_range_ok(buf, count * 512))
         return ERR_INVALID;
     prefault(buf, count * 512);
-    ide_lock();
+    disk_lock();
     if (write)
-        memcpy(ide_buffer(), (const void *)buf, count * 512);
-    int err = ide_transfer((uint32_t)(DISK_DATA_AREA_LBA + lba), (uint32_t)count, write, (enum disk_mode)mode);
+        memcpy(disk_buffer(), (const void *)buf, count * 512);
+    int err = disk_transfer(DISK_DATA_AREA_LBA + lba, (uint32_t)count, write, (enum disk_mode)mode);
     if (!err && !write)
-        memcpy((void *)buf, ide_buffer(), count * 512);
-    ide_unlock();
+        memcpy((void *)buf, disk_buffer(), count * 512);
+    disk_unlock();
     return err ? err : (long)count;
 }
 

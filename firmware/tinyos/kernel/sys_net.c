@@ -1,5 +1,4 @@
 /* sys_net.c - network information, ping and ARP probes. */
-#include "drivers/e1000.h"
 #include "kernel/cpu.h"
 #include "kernel/syscalls.h"
 #include "kernel/timer.h"
@@ -20,11 +19,14 @@ SYSCALL(sys_netinfo)
     info.present = net_if.up;
     info.ip = net_if.ip;
     info.netmask = net_if.netmask;
-    info.irq = e1000_irq();
+    if (net_if.up) {
+        info.irq = net_if.driver->irq();
+        strlcpy(info.driver, net_if.driver->name, sizeof info.driver);
+        info.rx_packets = net_if.driver->rx_packets();
+        info.tx_packets = net_if.driver->tx_packets();
+    }
     memcpy(info.mac, net_if.mac, 6);
     info.arp_count = (uint16_t)arp_list(info.arp, 8);
-    info.rx_packets = e1000_rx_packets();
-    info.tx_packets = e1000_tx_packets();
     *out = info;
     return 0;
 }

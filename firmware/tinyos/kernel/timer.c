@@ -4,11 +4,12 @@
  * scheduler preempt the running process (kernel/sched.c).
  */
 #include "kernel/timer.h"
-#include "drivers/e1000.h"
 #include "drivers/pit.h"
+#include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
+#include "net/net.h"
 
 enum { TIMER_IRQ = 0, CALIBRATION_TICKS = 50 };
 
@@ -18,7 +19,8 @@ static uint32_t tsc_khz;
 static void timer_interrupt(struct trap_frame *frame)
 {
     ticks++;
-    e1000_poll(); /* only does something for a network card without an interrupt line */
+    net_poll();     /* only does something for a network card without an interrupt line */
+    console_poll(); /* ... and for a virtio console without one */
     sched_tick(frame, ticks);
 }
 

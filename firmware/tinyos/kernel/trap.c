@@ -25,13 +25,23 @@ static const char *const exception_names[32] = {
 
 enum { VECTOR_PAGE_FAULT = 14 };
 
-static irq_handler irq_handlers[16];
+/* PCI interrupts are shared: the BIOS routes several devices' INTx to one PIC line, so each
+ * line has a short list of handlers; every one of them asks its own device whether it was
+ * the one that interrupted. */
+enum { HANDLERS_PER_IRQ = 4 };
+static irq_handler irq_handlers[16][HANDLERS_PER_IRQ];
 static uint64_t spurious_count;
 
 void irq_register(unsigned irq, irq_handler handler)
 {
-    irq_handlers[irq & 15] = handler;
-    pic_unmask(irq & 15);
+    irq_handler *slots = irq_handlers[irq & 15];
+    for (int i = 0; i < HANDLERS_PER_IRQ; i++)
+        if (!slots[i] || slots[i] == handler) {
+            slots[i] = handler;
+            pic_unmask(irq & 15);
+            return;
+        }
+    panic("irq_register: more than %d handlers on IRQ %u", HANDLERS_PER_IRQ, irq);
 }
 
 void trap_print_frame(const struct trap_frame *f)
@@ -73,8 +83,8 @@ static void hardware_interrupt(struct trap_frame *f)
     /* Acknowledge first: the timer handler may switch to another process and come back much
      * later. Interrupts stay disabled until this handler returns, so nothing nests. */
     pic_send_eoi(irq);
-    if (irq_handlers[irq])
-        irq_handlers[irq](f);
+    for (int i = 0; i < HANDLERS_PER_IRQ && irq_handlers[irq][i]; i++)
+        irq_handlers[irq][i](f);
 }
 
 void trap_dispatch(struct trap_frame *f)

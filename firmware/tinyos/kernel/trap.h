@@ -15,7 +15,8 @@ static inline bool trap_from_user(const struct trap_frame *f) { return (f->cs & 
 
 typedef void (*irq_handler)(struct trap_frame *frame);
 
-/* Call `handler` (with interrupts disabled) whenever PIC line `irq` fires, and unmask it. */
+/* Call `handler` (with interrupts disabled) whenever PIC line `irq` fires, and unmask it.
+ * A line may have several handlers (shared PCI interrupts): each is called in turn. */
 void irq_register(unsigned irq, irq_handler handler);
 
 void trap_dispatch(struct trap_frame *frame);

@@ -1,6 +1,5 @@
 /* ethernet.c - demultiplex incoming frames by EtherType; frame outgoing packets. */
 #include "net/ethernet.h"
-#include "drivers/e1000.h"
 #include "lib/string.h"
 #include "net/arp.h"
 #include "net/ipv4.h"
@@ -37,6 +36,6 @@ bool eth_send(const uint8_t destination[6], uint16_t type, const void *payload, 
     memcpy(h->source, net_if.mac, 6);
     h->type = htons(type);
     memcpy(frame + sizeof *h, payload, len);
-    /* The card pads frames shorter than 60 bytes itself (TCTL.PSP). */
-    return e1000_transmit(frame, sizeof *h + len);
+    /* The driver pads frames shorter than 60 bytes (the e1000 does it in hardware, TCTL.PSP). */
+    return net_if.driver && net_if.driver->transmit(frame, sizeof *h + len);
 }

@@ -1,22 +1,41 @@
 /* net.c - interface setup and the helpers every protocol uses. */
 #include "net/net.h"
 #include "drivers/e1000.h"
+#include "drivers/virtio_net.h"
 #include "kernel/kprintf.h"
 #include "net/ethernet.h"
 
 struct net_interface net_if;
 
+static const struct net_driver virtio_net = {"virtio-net", virtio_net_transmit, virtio_net_irq, virtio_net_poll,
+                                             virtio_net_rx_packets, virtio_net_tx_packets};
+static const struct net_driver e1000 = {"e1000", e1000_transmit, e1000_irq, e1000_poll, e1000_rx_packets,
+                                        e1000_tx_packets};
+
 void net_init(void)
 {
-    if (!e1000_init(eth_receive))
+    if (virtio_net_init(eth_receive)) {
+        net_if.driver = &virtio_net;
+        virtio_net_mac(net_if.mac);
+    } else if (e1000_init(eth_receive)) {
+        net_if.driver = &e1000;
+        e1000_mac(net_if.mac);
+    } else {
         return;
-    e1000_mac(net_if.mac);
+    }
     net_if.ip = NET_PREFIX | net_if.mac[5];
     net_if.netmask = NET_NETMASK;
     net_if.up = true;
     char ip[16];
     net_format_ip(ip, net_if.ip);
     kprintf("net: IP address %s/24\n", ip);
+    kprintf("net: using %s\n", net_if.driver->name);
+}
+
+void net_poll(void)
+{
+    if (net_if.up)
+        net_if.driver->poll();
 }
 
 uint16_t net_checksum(const void *data, size_t len)

@@ -7,8 +7,19 @@
 #define NET_PREFIX 0x0A000000u  /* 10.0.0.0 */
 #define NET_NETMASK 0xFFFFFF00u /* /24 */
 
+/* The network card underneath: e1000 or virtio-net, chosen at boot by net_init(). */
+struct net_driver {
+    const char *name;
+    bool (*transmit)(const void *frame, size_t len); /* an Ethernet frame without CRC */
+    unsigned (*irq)(void);                           /* PIC line, 0xFF when polled */
+    void (*poll)(void);                              /* receive work for a card without IRQ */
+    uint64_t (*rx_packets)(void);
+    uint64_t (*tx_packets)(void);
+};
+
 struct net_interface {
     bool up;
+    const struct net_driver *driver;
     uint8_t mac[6];
     uint32_t ip; /* host byte order */
     uint32_t netmask;
@@ -16,8 +27,11 @@ struct net_interface {
 
 extern struct net_interface net_if;
 
-/* Bring up the e1000 and take the address 10.0.0.<last byte of the MAC>. */
+/* Bring up virtio-net if there is one, else the e1000, and take the address
+ * 10.0.0.<last byte of the MAC>. */
 void net_init(void);
+/* Called every timer tick: lets a card without an interrupt line receive. */
+void net_poll(void);
 
 /* Network byte order is big-endian; x86 is little-endian. */
 static inline uint16_t htons(uint16_t v) { return __builtin_bswap16(v); }

@@ -47,7 +47,8 @@ void cmd_disk(int argc, char **argv)
     uint64_t n;
     if (argc >= 2 && strcmp(argv[1], "info") == 0) {
         printf("disk: \"%s\", data area = LBA %lu..%lu (%lu sectors), %s\n", info.model, info.data_lba,
-               info.data_lba + info.data_sectors - 1, info.data_sectors, info.dma ? "PIO and DMA" : "PIO only");
+               info.data_lba + info.data_sectors - 1, info.data_sectors,
+               info.virtio ? "virtio-blk" : info.dma ? "IDE, PIO and DMA" : "IDE, PIO only");
     } else if (argc >= 3 && strcmp(argv[1], "read") == 0 && parse_u64(argv[2], &n)) {
         enum disk_mode mode = parse_mode(argc > 3 ? argv[3] : 0);
         long r = diskread(n, sector, 1, mode);

@@ -14,7 +14,8 @@ void cmd_ip(int argc, char **argv)
     }
     char ip[16];
     format_ip(ip, n.ip);
-    printf("e1000: MAC %02x:%02x:%02x:%02x:%02x:%02x, ", n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5]);
+    printf("%s: MAC %02x:%02x:%02x:%02x:%02x:%02x, ", n.driver, n.mac[0], n.mac[1], n.mac[2],
+           n.mac[3], n.mac[4], n.mac[5]);
     if (n.irq == 0xFF)
         printf("polled\n");
     else

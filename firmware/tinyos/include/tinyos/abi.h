@@ -86,7 +86,8 @@ enum disk_mode { DISK_AUTO = 0, DISK_PIO = 1, DISK_DMA = 2 };
 
 struct disk_info {
     uint32_t present;
-    uint32_t dma;          /* bus-master DMA usable */
+    uint32_t dma;          /* IDE bus-master DMA usable */
+    uint32_t virtio;       /* the disk is a virtio-blk device (only DISK_AUTO applies) */
     uint64_t data_lba;     /* absolute LBA of data-area sector 0 */
     uint64_t data_sectors; /* size of the data area */
     uint32_t max_sectors;  /* largest transfer per call */
@@ -103,6 +104,7 @@ struct net_info {
     uint32_t ip; /* host byte order: 10.0.0.2 is 0x0A000002 */
     uint32_t netmask;
     uint32_t irq; /* PIC line of the NIC, or 0xFF when polled */
+    char driver[12]; /* "e1000" or "virtio-net" */
     uint8_t mac[6];
     uint16_t arp_count;
     struct arp_entry_info arp[8];
