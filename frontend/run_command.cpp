@@ -91,6 +91,10 @@ void addRunOptions(CLI::App& run, RunOptions& o) {
                     "in-kernel irqchip and PIT2, VH; needs --engine kvm)")
         ->check(CLI::IsMember({"emulated", "kernel"}))
         ->capture_default_str();
+    run.add_option("--pv", o.pv,
+                    "Paravirtual interfaces offered through hypercalls (docs/hypercalls.md), comma-separated: "
+                    "console, clock (time and one-shot timer), events (event channel and upcall; not with "
+                    "--irqchip kernel), or all / none (default: none, a plain PC)");
     run.add_flag("--no-reboot", o.noReboot, "Stop the VM when the guest resets the machine (as QEMU's -no-reboot) "
                                             "instead of rebooting it");
     run.add_flag("--snapshot", o.snapshot, "Write to copy-on-write overlays in memory: disk files stay untouched");

@@ -24,6 +24,7 @@ struct RunOptions {
     unsigned vms = 1;                    // identical VMs in this process
     bool noReboot = false;               // a guest reset stops the VM
     std::string irqchip = "emulated";    // emulated (VS) or kernel (VH, KVM only)
+    std::string pv;                      // offered PV interfaces: console,clock,events | all | none
 };
 
 // Adds the `run` subcommand; `options` receives the parsed options.

@@ -1,5 +1,7 @@
 #include "frontend/vm_config_builder.hpp"
 
+#include "cpu/hypercall_abi.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -61,6 +63,27 @@ void checkEngineChoice(const hv::VmConfig& config) {
     if (config.kernelIrqchip && config.engine != hv::EngineKind::Kvm)
         throw UsageError("--irqchip kernel needs --engine kvm: the in-kernel irqchip is KVM's (the interpreter "
                          "always uses hvlab's emulated PIC, PIT and APICs)");
+    if (config.kernelIrqchip && (config.paravirt & cpu::hypercall::kFeatureEvents))
+        throw UsageError("--pv events and --irqchip kernel exclude each other: PV events are P interrupts, whose "
+                         "upcall the VMM injects; KVM's in-kernel irqchip (VH interrupts) owns injection");
+}
+
+uint32_t parseParavirt(const std::string& list) {
+    using namespace cpu::hypercall;
+    uint32_t features = 0;
+    std::string rest = list;
+    while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        const std::string name = rest.substr(0, comma);
+        rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+        if (name == "console") features |= kFeatureConsole;
+        else if (name == "clock") features |= kFeatureClock;
+        else if (name == "events") features |= kFeatureEvents;
+        else if (name == "all") features |= kFeatureConsole | kFeatureClock | kFeatureEvents;
+        else if (name != "none" && !name.empty())
+            throw UsageError(fmt::format("--pv: unknown interface '{}' (console, clock, events, all, none)", name));
+    }
+    return features;
 }
 
 VmSetup buildVmSetup(const RunOptions& o, unsigned vmCount) {
@@ -74,6 +97,7 @@ VmSetup buildVmSetup(const RunOptions& o, unsigned vmCount) {
     config.kvmDevice = o.kvmDevice.c_str();
     config.noReboot = o.noReboot;
     config.kernelIrqchip = o.irqchip == "kernel";
+    config.paravirt = parseParavirt(o.pv);
     checkEngineChoice(config);
 
     for (const std::string& spec : o.disks) config.disks.push_back(parseDisk(spec, o.snapshot));

@@ -37,6 +37,8 @@ VmSetup buildVmSetup(const RunOptions& options, unsigned vmCount);
 
 // Throws UsageError when the engine cannot run this configuration (the in-kernel irqchip
 // without KVM).
+// "console,clock,events" / "all" / "none" -> cpu::hypercall::Feature bits (UsageError if unknown).
+uint32_t parseParavirt(const std::string& list);
 void checkEngineChoice(const hv::VmConfig& config);
 
 // The configuration of VM `index` (0-based) of a setup: its name ("vm1") and its NIC's MAC.

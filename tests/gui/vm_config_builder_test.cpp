@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "cpu/hypercall_abi.hpp"
 #include "frontend/vm_config_builder.hpp"
 
 using namespace hvlab;
@@ -72,4 +73,20 @@ TEST_CASE("virtio disks, NIC and console options", "[frontend][config]") {
     setup = buildVmSetup(o, 1);
     CHECK(setup.config.nicModel == hv::NicModel::E1000);
     CHECK(setup.network);
+}
+
+TEST_CASE("--pv lists the paravirtual interfaces offered", "[frontend][config]") {
+    using namespace hvlab::cpu::hypercall;
+    RunOptions o;
+    CHECK(buildVmSetup(o, 1).config.paravirt == 0);
+    o.pv = "console,clock";
+    CHECK(buildVmSetup(o, 1).config.paravirt == (kFeatureConsole | kFeatureClock));
+    o.pv = "all";
+    CHECK(buildVmSetup(o, 1).config.paravirt == (kFeatureConsole | kFeatureClock | kFeatureEvents));
+    o.pv = "console,disk";
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("unknown interface 'disk'"));
+    o.pv = "events";
+    o.engine = "kvm";
+    o.irqchip = "kernel";
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("exclude each other"));
 }
