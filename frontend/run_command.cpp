@@ -95,6 +95,11 @@ void addRunOptions(CLI::App& run, RunOptions& o) {
                     "Paravirtual interfaces offered through hypercalls (docs/hypercalls.md), comma-separated: "
                     "console, clock (time and one-shot timer), events (event channel and upcall; not with "
                     "--irqchip kernel), or all / none (default: none, a plain PC)");
+    run.add_option("--idle", o.idle,
+                    "Interpreter: what a halted CPU's wait costs. 'fast' skips to the next timer event at once "
+                    "(deterministic, quick tests); 'realtime' waits as long in host time (sensible network "
+                    "latencies, no host CPU while idle). Default: realtime with a NIC or --vms > 1, else fast")
+        ->check(CLI::IsMember({"fast", "realtime"}));
     run.add_flag("--no-reboot", o.noReboot, "Stop the VM when the guest resets the machine (as QEMU's -no-reboot) "
                                             "instead of rebooting it");
     run.add_flag("--snapshot", o.snapshot, "Write to copy-on-write overlays in memory: disk files stay untouched");

@@ -25,6 +25,7 @@ struct RunOptions {
     bool noReboot = false;               // a guest reset stops the VM
     std::string irqchip = "emulated";    // emulated (VS) or kernel (VH, KVM only)
     std::string pv;                      // offered PV interfaces: console,clock,events | all | none
+    std::string idle;                    // "fast", "realtime" or "" (realtime with a network, else fast)
 };
 
 // Adds the `run` subcommand; `options` receives the parsed options.

@@ -118,6 +118,7 @@ VmSetup buildVmSetup(const RunOptions& o, unsigned vmCount) {
         setup.network = std::make_unique<devices::VirtualSwitch>(setup.capture.get());
         config.network = setup.network.get();
     }
+    config.idleAtHostRate = o.idle.empty() ? config.network != nullptr : o.idle == "realtime";
     if (vmCount > 1)
         for (hv::DiskConfig& d : config.disks) d.snapshot = true;  // the VMs share the files: never write them
 

@@ -283,9 +283,10 @@ bool Vm::waitForInterrupt(RunOutcome& outcome, uint64_t rip) {
         if (paravirt_ && paravirt_->upcallOwed()) return true;
         const uint64_t next = nextDeadlineNs();
         if (config_.engine != EngineKind::Kvm && next != devices::kNoDeadline) {
-            // Virtual time: nothing happens while halted, so jump to the next timer event.
+            // Virtual time: nothing happens while halted, so jump to the next timer event, at
+            // once or (idleAtHostRate) after as much host time; input or a stop ends it early.
             const uint64_t now = guestNowNs();
-            if (next > now) idleNs_ += next - now;
+            if (next > now) idleNs_ += config_.idleAtHostRate ? sleepUpTo(next - now) : next - now;
             continue;
         }
         if (next == devices::kNoDeadline && !board_->waitsForHostInput() &&
@@ -305,6 +306,18 @@ bool Vm::waitForInterrupt(RunOutcome& outcome, uint64_t rip) {
         wakeCv_.wait_until(lock, until, [this] { return woken_ || stopRequested_.load() || pauseRequested_.load(); });
         woken_ = false;
     }
+}
+
+uint64_t Vm::sleepUpTo(uint64_t ns) {
+    const auto began = std::chrono::steady_clock::now();
+    {
+        std::unique_lock lock(wakeMutex_);
+        wakeCv_.wait_until(lock, began + std::chrono::nanoseconds(ns),
+                           [this] { return woken_ || stopRequested_.load() || pauseRequested_.load(); });
+        woken_ = false;
+    }
+    const auto slept = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began);
+    return std::min<uint64_t>(ns, static_cast<uint64_t>(slept.count()));
 }
 
 void Vm::onInEngineExit(const cpu::VmExit& exit) { exits_.record(nowNs(), 0, exit, 0); }

@@ -67,6 +67,12 @@ struct VmConfig {
     // 0x40000001 EBX): the PV console, clock and timer, event channel. None by default (a plain
     // PC). Events (P interrupts) exclude the in-kernel irqchip (VH interrupts).
     uint32_t paravirt = 0;
+    // The interpreter's virtual clock while the CPU is halted: false skips to the next timer
+    // event at once (deterministic and fast: tests, benchmarks); true lets that time pass at host
+    // speed (QEMU's icount sleep=on), so VMs that talk to each other or to a person see sensible
+    // latencies and an idle guest uses no host CPU. A halted guest still wakes at the same virtual
+    // time unless host input arrives first.
+    bool idleAtHostRate = false;
 };
 
 // The POST code the hvlab BIOS writes when POST is done and INT 19h looks for something to boot
@@ -212,6 +218,8 @@ private:
     void wake();
     void reboot();
     std::unique_ptr<Engine> makeInterpreter();
+    // Waits up to `ns` of host time (less when woken); returns the time waited.
+    uint64_t sleepUpTo(uint64_t ns);
     void handOver(bool toInterpreter);
     cpu::CpuState resetState() const;  // the CPU after RESET
     void onInEngineExit(const cpu::VmExit& exit) override;

@@ -92,6 +92,8 @@ int guiCommand(const GuiOptions& o) {
         setup = buildVmSetup(shared, 1);
         setup.config.kernelIrqchip = o.run.irqchip == "kernel";
         setup.config.kvmDevice = o.run.kvmDevice.c_str();  // not the copy's, which goes at the end of this block
+        // A person watches: idle guests wait in host time (and leave the CPU to the window).
+        if (o.run.idle.empty()) setup.config.idleAtHostRate = true;
         if (engines.size() > 1)
             for (hv::DiskConfig& d : setup.config.disks) d.snapshot = true;  // the VMs share the files
         for (const std::string& engine : engines) engineFromName(engine);

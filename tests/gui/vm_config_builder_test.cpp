@@ -90,3 +90,16 @@ TEST_CASE("--pv lists the paravirtual interfaces offered", "[frontend][config]")
     o.irqchip = "kernel";
     CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("exclude each other"));
 }
+
+TEST_CASE("--idle: realtime by default with a network, fast otherwise", "[frontend][config]") {
+    RunOptions o;
+    CHECK_FALSE(buildVmSetup(o, 1).config.idleAtHostRate);
+    CHECK(buildVmSetup(o, 2).config.idleAtHostRate);
+    o.nic = "e1000";
+    CHECK(buildVmSetup(o, 1).config.idleAtHostRate);
+    o.idle = "fast";
+    CHECK_FALSE(buildVmSetup(o, 1).config.idleAtHostRate);
+    o = {};
+    o.idle = "realtime";
+    CHECK(buildVmSetup(o, 1).config.idleAtHostRate);
+}

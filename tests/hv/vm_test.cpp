@@ -235,3 +235,24 @@ TEST_CASE("PV events and the in-kernel irqchip are refused together", "[hv][vm][
     config.paravirt = cpu::hypercall::kFeatureEvents;
     CHECK_THROWS_WITH(hv::Vm(std::move(config)), Catch::Contains("exclude each other"));
 }
+
+TEST_CASE("idle at host rate: the halted CPU's waits take as long in host time, with the same guest result",
+          "[hv][vm]") {
+    // ioapic-timer.bin halts until three 100 Hz PIT ticks have come: about 30 ms of halted time.
+    auto run = [](bool hostRate) {
+        hv::VmConfig config;
+        config.firmware = loadTestImage("ioapic-timer");
+        config.idleAtHostRate = hostRate;
+        hv::Vm vm(std::move(config));
+        const auto began = std::chrono::steady_clock::now();
+        const hv::RunOutcome outcome = vm.run();
+        CHECK(outcome.exitStatus == 33);
+        return std::make_pair(std::chrono::steady_clock::now() - began, vm.guestNowNs());
+    };
+    const auto [realWall, realGuest] = run(true);
+    const auto [fastWall, fastGuest] = run(false);
+    CHECK(realWall >= std::chrono::milliseconds(20));
+    CHECK(fastWall < std::chrono::milliseconds(20));
+    // Woken at the same virtual deadlines, the guest sees the same time either way.
+    CHECK(realGuest == fastGuest);
+}

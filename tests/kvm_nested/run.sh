@@ -19,6 +19,7 @@
 #      powers off through ACPI (status 0)
 #   3f. two tinyos VMs on KVM (in-kernel irqchip) boot to the shell, ping each other (pcap) and run
 #      every bench (tests/kvm_nested/tinyos-on-kvm.sh); boot time, figures and exits are printed
+#   3g. FIRMWARE_DIR/hypercalls.bin with --pv all exits 33 on KVM, with 12 hypercall exits
 #   4. `hvlab run --engine kvm --trace-exits` shows the same set of exit reasons
 #      (the word before rip= in "exit N T ms REASON rip=...") as the interpreter
 #   5. each TEST_BINARY (a Catch2 suite) runs its "[kvm]" test cases in the QEMU
@@ -168,6 +169,19 @@ for chip in emulated kernel; do
 		show "$WORK/ioapic_$chip.err"
 	fi
 done
+
+# 3g. the hypercall ABI on KVM: PV console, clock, one-shot timer and event upcalls
+# (firmware/tests/hypercalls.asm) pass, with the same hypercall exits as on the interpreter.
+nested hypercalls -f "$FIRMWARE/hypercalls.bin" -- "$HVLAB" run --engine kvm --pv all --timeout 60 \
+	"$FIRMWARE/hypercalls.bin"
+calls=$(sed -n 's/^ *hypercall  *\([0-9]*\) .*/\1/p' "$WORK/hypercalls.err")
+if [ "$RC" = 33 ] && grep -q "hypercalls: all checks passed" "$WORK/hypercalls.out" && [ "$calls" = 12 ]; then
+	pass "hypercalls.bin on KVM with --pv all: status 33, $calls hypercall exits (as on the interpreter)"
+else
+	fail "hypercalls.bin on KVM with --pv all: status $RC (want 33), $calls hypercall exits (want 12):"
+	show "$WORK/hypercalls.out"
+	show "$WORK/hypercalls.err"
+fi
 
 # 3d. direct boot on KVM: the hvlab BIOS runs its POST, then the multiboot kernel is loaded and
 # entered (the CPU state handed to KVM mid-run, with the BIOS's pending timer interrupt dropped).
