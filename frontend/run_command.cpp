@@ -54,8 +54,21 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& options) {
 }
 
 void addRunOptions(CLI::App& run, RunOptions& o) {
-    run.add_option("--engine", o.engine, "Execution engine")->check(CLI::IsMember({"interp", "kvm"}))
-        ->capture_default_str();
+    run.add_option("--engine", o.engine, "Execution engine: interp (default) or kvm; with --preset, 'interp' picks "
+                                          "the preset's variant without KVM (every VH becomes VS)")
+        ->check(CLI::IsMember({"interp", "kvm"}));
+    run.add_option("--preset", o.preset,
+                    "A mode per concern from the virtualization spectrum (docs/presets.md): emulated, hvm, "
+                    "hvm-pv-drivers, kvm, pvhvm, pvh, pv");
+    run.add_option("--privileged", o.privileged, "Override: privileged instructions and page tables, vs|p|vh")
+        ->check(CLI::IsMember({"vs", "p", "vh", "VS", "P", "VH"}));
+    run.add_option("--boot", o.boot, "Override: motherboard and boot, vs (BIOS) | p (direct boot, no firmware)")
+        ->check(CLI::IsMember({"vs", "p", "VS", "P"}));
+    run.add_option("--interrupts", o.interrupts,
+                    "Override: interrupts and timers, vs (emulated PIC/PIT) | p (PV timer and events) | vh (KVM's)")
+        ->check(CLI::IsMember({"vs", "p", "vh", "VS", "P", "VH"}));
+    run.add_option("--devices", o.devices, "Override: disk and network, vs (IDE, e1000) | p (virtio)")
+        ->check(CLI::IsMember({"vs", "p", "VS", "P"}));
     run.add_option("--mem,-m", o.memory, "Guest RAM, e.g. 64M or 1G (2M to 3G)")->capture_default_str();
     run.add_flag("--trace-exits", o.traceExits, "Print every exit the VMM handles to stderr");
     run.add_option("--timeout", o.timeoutSeconds, "Stop the guest after this many seconds (0: never)")
@@ -169,7 +182,7 @@ int runCommand(const RunOptions& o) {
         fail(e.what());
         return hv::exit_status::kUsage;
     } catch (const hv::KvmUnavailable& e) {
-        fail(fmt::format("KVM is not usable here: {} (try --engine interp)", e.what()));
+        fail(fmt::format("KVM is not usable here: {} (try --engine interp; with --preset that runs its variant without KVM)", e.what()));
         return hv::exit_status::kKvmUnavailable;
     } catch (const std::exception& e) {
         fail(e.what());

@@ -8,7 +8,7 @@
 namespace hvlab::frontend {
 
 struct RunOptions {
-    std::string engine = "interp";
+    std::string engine;  // "interp" (the default when empty) or "kvm"
     std::string memory = "128M";
     std::string image;  // empty: the bundled guest
     bool traceExits = false;
@@ -26,6 +26,9 @@ struct RunOptions {
     std::string irqchip = "emulated";    // emulated (VS) or kernel (VH, KVM only)
     std::string pv;                      // offered PV interfaces: console,clock,events | all | none
     std::string idle;                    // "fast", "realtime" or "" (realtime with a network, else fast)
+    std::string preset;                  // a row of the brief's spectrum table (hv/presets.hpp)
+    // Per-concern overrides (vs, p, vh): privileged, boot, interrupts, devices.
+    std::string privileged, boot, interrupts, devices;
 };
 
 // Adds the `run` subcommand; `options` receives the parsed options.

@@ -8,6 +8,7 @@
 
 #include "firmware/embed/bundled_guest.hpp"
 #include "frontend/size_option.hpp"
+#include "hv/presets.hpp"
 
 namespace hvlab::frontend {
 
@@ -54,7 +55,7 @@ hv::FirmwareImage chooseFirmware(const RunOptions& o) {
 }  // namespace
 
 hv::EngineKind engineFromName(const std::string& name) {
-    if (name == "interp") return hv::EngineKind::Interpreter;
+    if (name == "interp" || name.empty()) return hv::EngineKind::Interpreter;
     if (name == "kvm") return hv::EngineKind::Kvm;
     throw UsageError(fmt::format("unknown engine '{}' (interp, kvm)", name));
 }
@@ -86,7 +87,50 @@ uint32_t parseParavirt(const std::string& list) {
     return features;
 }
 
+void applyModeChoice(const RunOptions& o, hv::VmConfig& config) {
+    const std::pair<const std::string*, hv::Way hv::Modes::*> overrides[] = {
+        {&o.privileged, &hv::Modes::privileged},
+        {&o.boot, &hv::Modes::boot},
+        {&o.interrupts, &hv::Modes::interrupts},
+        {&o.devices, &hv::Modes::devices},
+    };
+    const bool anyOverride = std::any_of(std::begin(overrides), std::end(overrides),
+                                         [](const auto& entry) { return !entry.first->empty(); });
+    if (o.preset.empty() && !anyOverride) return;
+    hv::Modes modes = hv::modesOf(config);
+    std::string label = "the modes";
+    if (!o.preset.empty()) {
+        const hv::Preset* preset = hv::findPreset(o.preset);
+        if (!preset) {
+            std::string names;
+            for (const hv::Preset& p : hv::presets()) names += fmt::format("{}{}", names.empty() ? "" : ", ", p.name);
+            throw UsageError(fmt::format("unknown preset '{}' ({})", o.preset, names));
+        }
+        modes = preset->modes;
+        label = fmt::format("--preset {}", o.preset);
+        if (o.engine == "interp") {
+            modes = hv::interpreterVariant(modes);
+            label += " --engine interp";
+        }
+    }
+    for (const auto& [text, concern] : overrides)
+        if (!text->empty()) modes.*concern = *hv::wayFromName(*text);
+    if (const auto why = hv::whyInvalid(modes, config.directBoot.has_value()))
+        throw UsageError(fmt::format("{} cannot be built: {}", label, *why));
+    if (!o.engine.empty() && hv::applyModesEngine(modes) != engineFromName(o.engine))
+        throw UsageError(fmt::format("--engine {} contradicts privileged {} of {}", o.engine,
+                                     hv::wayName(modes.privileged), label));
+    hv::applyModes(modes, config);
+    const auto virtioDisks = std::count_if(config.disks.begin(), config.disks.end(), [](const hv::DiskConfig& d) { return d.virtio; });
+    if (virtioDisks > 4) throw UsageError(fmt::format("{}: {} virtio disks; hvlab has 4 virtio-blk slots", label, virtioDisks));
+}
+
 VmSetup buildVmSetup(const RunOptions& o, unsigned vmCount) {
+    const bool modeChoice = !o.preset.empty() || !o.privileged.empty() || !o.boot.empty() || !o.interrupts.empty() ||
+                            !o.devices.empty();
+    if (modeChoice && (o.irqchip == "kernel" || !o.pv.empty()))
+        throw UsageError("--irqchip and --pv choose the interrupts too: with --preset or a per-concern override use "
+                         "--interrupts vs|p|vh instead");
     const auto memory = parseMemorySize(o.memory);
     if (!memory) throw UsageError(fmt::format("--mem '{}' is not a size like 64M or 1G", o.memory));
 
@@ -128,6 +172,7 @@ VmSetup buildVmSetup(const RunOptions& o, unsigned vmCount) {
         config.directBoot = setup.directBoot;
         config.directBootAfterPost = o.image.empty();  // the hvlab BIOS: its POST first, then the kernel
     }
+    applyModeChoice(o, config);
     return setup;
 }
 

@@ -39,6 +39,8 @@ VmSetup buildVmSetup(const RunOptions& options, unsigned vmCount);
 // without KVM).
 // "console,clock,events" / "all" / "none" -> cpu::hypercall::Feature bits (UsageError if unknown).
 uint32_t parseParavirt(const std::string& list);
+// --preset, --engine interp (the preset's variant without KVM) and the per-concern overrides.
+void applyModeChoice(const RunOptions& o, hv::VmConfig& config);
 void checkEngineChoice(const hv::VmConfig& config);
 
 // The configuration of VM `index` (0-based) of a setup: its name ("vm1") and its NIC's MAC.

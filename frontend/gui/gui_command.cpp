@@ -1,5 +1,7 @@
 #include "frontend/gui/gui_command.hpp"
 
+#include "hv/presets.hpp"
+
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
@@ -31,10 +33,18 @@ std::vector<std::string> splitList(const std::string& list) {
 }
 
 // "interp", "kvm", and for a second VM of the same engine "interp-2".
-std::vector<std::string> labelsFor(const std::vector<std::string>& engines) {
+// A --side-by-side entry that names a preset (not an engine), or nullptr.
+const hv::Preset* columnPreset(const std::string& entry) {
+    if (entry == "interp" || entry == "kvm") return nullptr;
+    return hv::findPreset(entry == "kvm-preset" ? "kvm" : entry);
+}
+
+std::vector<std::string> labelsFor(const std::vector<std::string>& engines, const RunOptions& run) {
     std::vector<std::string> labels;
     std::map<std::string, unsigned> seen;
-    for (const std::string& engine : engines) {
+    for (const std::string& column : engines) {
+        const std::string engine = !column.empty() ? column : !run.preset.empty() ? run.preset
+                                                            : run.engine.empty() ? "interp" : run.engine;
         const unsigned n = ++seen[engine];
         labels.push_back(n == 1 ? engine : fmt::format("{}-{}", engine, n));
     }
@@ -46,7 +56,8 @@ std::vector<std::string> labelsFor(const std::vector<std::string>& engines) {
 void addGuiOptions(CLI::App& gui, GuiOptions& o) {
     addRunOptions(gui, o.run);
     gui.add_option("--side-by-side", o.sideBySide,
-                    "One VM per listed engine from the same options, side by side, e.g. interp,kvm");
+                    "One VM per listed engine or preset from the same options, side by side, e.g. interp,kvm or "
+                    "emulated,hvm-pv-drivers,kvm (docs/presets.md)");
     gui.add_flag("--start-paused", o.startPaused, "Build the VMs paused at their first instruction (as QEMU's -S)");
     gui.add_option("--script", o.script, "Run the UI actions and checks of this file, then close (docs/gui.md); "
                                           "exits non-zero when an expectation fails");
@@ -62,9 +73,11 @@ int guiCommand(const GuiOptions& o) {
         fail("--vms is not supported by gui yet; use --side-by-side interp,interp,... to show several VMs");
         return hv::exit_status::kUsage;
     }
-    std::vector<std::string> engines = o.sideBySide.empty() ? std::vector<std::string>{o.run.engine} : splitList(o.sideBySide);
+    // Each column: an engine (interp, kvm) or a preset name; the default is the options' own choice.
+    // "interp" and "kvm" are engines (the kvm preset is "kvm-preset" here); "" is the options as given.
+    std::vector<std::string> engines = o.sideBySide.empty() ? std::vector<std::string>{""} : splitList(o.sideBySide);
     if (engines.empty() || engines.size() > 4) {
-        fail(fmt::format("--side-by-side '{}': list 1 to 4 engines (interp, kvm)", o.sideBySide));
+        fail(fmt::format("--side-by-side '{}': list 1 to 4 engines (interp, kvm) or presets", o.sideBySide));
         return hv::exit_status::kUsage;
     }
 
@@ -96,7 +109,8 @@ int guiCommand(const GuiOptions& o) {
         if (o.run.idle.empty()) setup.config.idleAtHostRate = true;
         if (engines.size() > 1)
             for (hv::DiskConfig& d : setup.config.disks) d.snapshot = true;  // the VMs share the files
-        for (const std::string& engine : engines) engineFromName(engine);
+        for (const std::string& engine : engines)
+            if (!columnPreset(engine)) engineFromName(engine);
     } catch (const UsageError& e) {
         fail(e.what());
         return hv::exit_status::kUsage;
@@ -109,17 +123,25 @@ int guiCommand(const GuiOptions& o) {
 
     // The VMs are built on a helper thread at a lower priority: their threads inherit it, so
     // guests running flat out never starve the window (and the renderer's threads).
-    const std::vector<std::string> labels = labelsFor(engines);
+    const std::vector<std::string> labels = labelsFor(engines, o.run);
     std::thread builder([&] {
         setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kVmNiceness);
         for (size_t k = 0; k < engines.size(); ++k) {
             hv::VmConfig config = configForVm(setup, static_cast<unsigned>(k));
-            config.engine = engineFromName(engines[k]);
+            std::string presetError;
+            if (const hv::Preset* preset = columnPreset(engines[k])) {
+                if (const auto why = hv::whyInvalid(preset->modes, config.directBoot.has_value()))
+                    presetError = fmt::format("preset {}: {}", preset->name, *why);
+                else
+                    hv::applyModes(preset->modes, config);
+            } else if (!engines[k].empty()) {
+                config.engine = engineFromName(engines[k]);
+            }
             // Booting a kernel after the hvlab BIOS's POST is still the VS column (firmware, emulated
             // chipset); only a kernel entered with no firmware at all is the P way of booting.
-            const bool paravirtualBoot = config.directBoot.has_value() && !config.directBootAfterPost;
-            const gui::VmModeFacts facts{config.engine, paravirtualBoot, config.kernelIrqchip};
+            const gui::VmModeFacts facts{hv::modesOf(config)};
             try {
+                if (!presetError.empty()) throw UsageError(presetError);
                 checkEngineChoice(config);
             } catch (const UsageError& e) {
                 model.vms.push_back(std::make_unique<gui::VmSlot>(labels[k], facts, e.what()));

@@ -1,6 +1,8 @@
 // Which technique of the spectrum a VM uses for each concern, from how it was configured.
 #pragma once
 
+#include "hv/presets.hpp"
+
 #include <array>
 
 #include "frontend/gui/concern.hpp"
@@ -9,9 +11,7 @@
 namespace hvlab::frontend::gui {
 
 struct VmModeFacts {
-    hv::EngineKind engine = hv::EngineKind::Interpreter;
-    bool directBoot = false;     // --kernel: no BIOS
-    bool kernelIrqchip = false;  // --irqchip kernel
+    hv::Modes modes;  // the way each concern is done (hv::modesOf the VM's configuration)
 };
 
 // Indexed by Concern (the four of the spectrum).

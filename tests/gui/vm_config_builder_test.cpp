@@ -2,6 +2,7 @@
 
 #include "cpu/hypercall_abi.hpp"
 #include "frontend/vm_config_builder.hpp"
+#include "hv/presets.hpp"
 
 using namespace hvlab;
 using namespace hvlab::frontend;
@@ -102,4 +103,41 @@ TEST_CASE("--idle: realtime by default with a network, fast otherwise", "[fronte
     o = {};
     o.idle = "realtime";
     CHECK(buildVmSetup(o, 1).config.idleAtHostRate);
+}
+
+TEST_CASE("--preset, its interpreter variant and per-concern overrides", "[frontend][config]") {
+    RunOptions o;
+    o.disks = {"tinyos.img"};
+    o.preset = "kvm";
+    hv::VmConfig c = buildVmSetup(o, 1).config;
+    CHECK(c.engine == hv::EngineKind::Kvm);
+    CHECK(c.kernelIrqchip);
+    o.engine = "interp";
+    c = buildVmSetup(o, 1).config;
+    CHECK(c.engine == hv::EngineKind::Interpreter);
+    CHECK_FALSE(c.kernelIrqchip);
+    CHECK(hv::modesOf(c) == hv::Modes{hv::Way::VS, hv::Way::VS, hv::Way::VS, hv::Way::P});
+    o.interrupts = "p";
+    CHECK(buildVmSetup(o, 1).config.paravirt != 0);
+
+    o = {};
+    o.preset = "hvm";
+    o.engine = "kvm";
+    o.interrupts = "vh";
+    CHECK(buildVmSetup(o, 1).config.kernelIrqchip);
+    o.privileged = "vs";
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("interrupts VH (KVM's in-kernel irqchip and PIT) needs"));
+
+    o = {};
+    o.preset = "pvh";
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("--preset pvh cannot be built: boot P"));
+    o.preset = "emulated";
+    o.engine = "kvm";
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("--engine kvm contradicts privileged VS"));
+    o = {};
+    o.preset = "xen";
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("unknown preset 'xen' (emulated, hvm,"));
+    o.preset = "pvhvm";
+    o.irqchip = "kernel";
+    CHECK_THROWS_WITH(buildVmSetup(o, 1), Catch::Contains("use --interrupts"));
 }

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "frontend/gui/vm_techniques.hpp"
+#include "hv/vm.hpp"
 
 using namespace hvlab;
 using namespace hvlab::frontend::gui;
@@ -9,22 +10,31 @@ namespace {
 Technique of(const VmModeFacts& facts, Concern concern) { return techniquesOf(facts)[static_cast<size_t>(concern)]; }
 }  // namespace
 
-TEST_CASE("each VM's technique per concern follows its engine and options", "[gui][taxonomy]") {
-    const VmModeFacts interp{hv::EngineKind::Interpreter, false, false};
+TEST_CASE("each VM's technique per concern follows its configuration", "[gui][taxonomy]") {
+    hv::VmConfig config;
+    const VmModeFacts interp{hv::modesOf(config)};
     CHECK(of(interp, Concern::Privileged) == Technique::VS);
     CHECK(of(interp, Concern::Boot) == Technique::VS);
     CHECK(of(interp, Concern::Interrupts) == Technique::VS);
     CHECK(of(interp, Concern::DiskNet) == Technique::VS);
 
-    const VmModeFacts kvm{hv::EngineKind::Kvm, false, false};
+    config.engine = hv::EngineKind::Kvm;
+    const VmModeFacts kvm{hv::modesOf(config)};
     CHECK(of(kvm, Concern::Privileged) == Technique::VH);
     CHECK(of(kvm, Concern::Interrupts) == Technique::VS);
 
-    const VmModeFacts kvmKernelIrqchip{hv::EngineKind::Kvm, false, true};
-    CHECK(of(kvmKernelIrqchip, Concern::Interrupts) == Technique::VH);
+    config.kernelIrqchip = true;
+    CHECK(of(VmModeFacts{hv::modesOf(config)}, Concern::Interrupts) == Technique::VH);
 
-    const VmModeFacts directBoot{hv::EngineKind::Interpreter, true, false};
-    CHECK(of(directBoot, Concern::Boot) == Technique::P);
+    hv::VmConfig pvh;
+    pvh.disks.push_back({"disk.img"});
+    pvh.directBoot = hv::boot::DirectBootRequest{"kernel", "", ""};
+    hv::applyModes(hv::findPreset("pvh")->modes, pvh);
+    const VmModeFacts facts{hv::modesOf(pvh)};
+    CHECK(of(facts, Concern::Privileged) == Technique::VH);
+    CHECK(of(facts, Concern::Boot) == Technique::P);
+    CHECK(of(facts, Concern::Interrupts) == Technique::P);
+    CHECK(of(facts, Concern::DiskNet) == Technique::P);
 }
 
 TEST_CASE("the spectrum table has the brief's cells", "[gui][taxonomy]") {
