@@ -6,6 +6,7 @@
 
 #include "frontend/gui_launcher.hpp"
 #include "frontend/run_command.hpp"
+#include "frontend/spectrum/spectrum_command.hpp"
 #include "hv/vm.hpp"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(0, 1);
     hvlab::frontend::RunOptions runOptions;
     CLI::App* run = hvlab::frontend::addRunCommand(app, runOptions);
+    hvlab::frontend::SpectrumCommandOptions spectrumOptions;
+    CLI::App* spectrum = hvlab::frontend::addSpectrumCommand(app, spectrumOptions);
     app.add_subcommand("gui", "The debugger: an SDL2 + Dear ImGui window with one column per VM; takes the "
                               "options of run (hvlab gui --help)");
 
@@ -30,5 +33,6 @@ int main(int argc, char** argv) {
     }
     // `hvlab` alone runs the bundled guest on the interpreter.
     if (run->parsed() || app.get_subcommands().empty()) return hvlab::frontend::runCommand(runOptions);
+    if (spectrum->parsed()) return hvlab::frontend::spectrumCommand(spectrumOptions);
     return 0;
 }
