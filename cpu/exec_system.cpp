@@ -269,6 +269,14 @@ void group6(Interpreter& cpu, const DecodedInsn& i) {
 
 void ud(Interpreter& cpu, const DecodedInsn&) { cpu.fault(kUD); }
 
+// 0F AE with a register operand: LFENCE (/5), MFENCE (/6), SFENCE (/7). The interpreter retires
+// every access in order, so they have nothing to wait for. x86-64 guests use them whatever CPUID
+// says (SSE2 is part of the 64-bit baseline). The memory forms (FXSAVE, LDMXCSR, CLFLUSH, ...)
+// belong to features the interpreter does not offer: #UD.
+void fences(Interpreter& cpu, const DecodedInsn& i) {
+    if (i.mod != 3 || (i.reg & 7) < 5) cpu.fault(kUD);
+}
+
 void cacheControl(Interpreter& cpu, const DecodedInsn&) { requireCpl0(cpu); }
 
 }  // namespace hvlab::cpu::exec

@@ -100,7 +100,8 @@ void movToCr(Interpreter&, const DecodedInsn&);    // 0F 22
 void clts(Interpreter&, const DecodedInsn&);
 void group7(Interpreter&, const DecodedInsn&);     // 0F 01: SGDT SIDT LGDT LIDT SMSW LMSW INVLPG SWAPGS RDTSCP
 void group6(Interpreter&, const DecodedInsn&);     // 0F 00: SLDT STR LLDT LTR
-void ud(Interpreter&, const DecodedInsn&);         // UD2 and other defined-invalid opcodes
+void ud(Interpreter&, const DecodedInsn&);
+void fences(Interpreter&, const DecodedInsn&);     // 0F AE /5 /6 /7 (register forms): LFENCE MFENCE SFENCE         // UD2 and other defined-invalid opcodes
 void cacheControl(Interpreter&, const DecodedInsn&);  // INVD/WBINVD
 
 // exec_bcd.cpp

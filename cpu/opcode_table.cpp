@@ -208,6 +208,7 @@ Table buildTwoByte() {
     t[0xab] = {btRmReg, M | L, 0, "bts"};
     t[0xac] = {doubleShift, M | kImm8, 0, "shrd"};
     t[0xad] = {doubleShift, M, 0, "shrd"};
+    t[0xae] = {fences, M, 0, "fence"};
     t[0xaf] = {imulRegRm, M, 0, "imul"};
     t[0xb0] = {cmpxchg, M | kByteOp | L, 0, "cmpxchg"};
     t[0xb1] = {cmpxchg, M | L, 0, "cmpxchg"};

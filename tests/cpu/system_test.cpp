@@ -613,3 +613,22 @@ TEST_CASE("system: INVD and WBINVD are no-ops at CPL 0", "[system]") {
     CHECK(m.reg(RAX) == 6);
     CHECK(m.lastVector() == -1);
 }
+
+TEST_CASE("system: LFENCE, MFENCE and SFENCE retire as no-ops; the other 0F AE forms are #UD", "[system]") {
+    Machine m(Mode::Long);
+    m.run(R"(
+        mov eax, 1
+        lfence
+        mfence
+        sfence
+        mov ebx, 2
+    )");
+    CHECK(m.reg(RAX) == 1);
+    CHECK(m.reg(RBX) == 2);
+    Machine flush(Mode::Long);
+    flush.run("clflush [DATA]");
+    CHECK(flush.lastVector() == kUD);
+    Machine fxsave(Mode::Protected);
+    fxsave.run("fxsave [DATA]");
+    CHECK(fxsave.lastVector() == kUD);
+}
