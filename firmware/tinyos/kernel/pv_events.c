@@ -85,7 +85,10 @@ uint64_t pv_events_count(unsigned port) { return port < HVLAB_EVENT_PORTS ? coun
 
 const char *interrupts_path(void)
 {
-    if (!active)
-        return "pic";
+    bool bound = false;
+    for (int port = 0; port < HVLAB_EVENT_PORTS; port++)
+        bound = bound || handlers[port];
+    if (!active || !bound)
+        return "pic"; /* no event source in use (e.g. `--pv events` alone) */
     return timer_is_pv() ? "pv-events" : "pic+pv-events"; /* the tick decides who carries the load */
 }

@@ -20,6 +20,7 @@ void pv_events_upcall(struct trap_frame *frame);
 
 uint64_t pv_events_upcalls(void);
 uint64_t pv_events_count(unsigned port); /* events taken on `port` */
-/* "pic", "pv-events" (the tick and console input come as events) or "pic+pv-events" (the
- * tick still through the PIC). Devices with INTx lines always use the PIC. */
+/* "pic" (no event in use), "pv-events" (the tick, and console input if PV, come as events) or
+ * "pic+pv-events" (console input as events, the tick still through the PIC). Devices with INTx
+ * lines always use the PIC. */
 const char *interrupts_path(void);
