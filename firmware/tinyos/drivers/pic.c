@@ -38,8 +38,9 @@ void pic_init(void)
     io_wait();
     outb(SLAVE_DATA, ICW4_8086);
     io_wait();
-    /* OCW1: mask every line except the cascade; drivers unmask theirs (irq_register). */
-    outb(MASTER_DATA, (uint8_t)~(1 << CASCADE_IRQ));
+    /* OCW1: mask every line; drivers unmask theirs (irq_register), the cascade opens with
+     * the first slave line. With hvlab's PV timer and console nothing may ever be unmasked. */
+    outb(MASTER_DATA, 0xFF);
     outb(SLAVE_DATA, 0xFF);
 }
 
@@ -47,6 +48,13 @@ void pic_unmask(unsigned irq)
 {
     uint16_t port = irq < 8 ? MASTER_DATA : SLAVE_DATA;
     outb(port, inb(port) & ~(1 << (irq & 7)));
+    if (irq >= 8)
+        outb(MASTER_DATA, inb(MASTER_DATA) & ~(1 << CASCADE_IRQ));
+}
+
+uint16_t pic_unmasked_lines(void)
+{
+    return (uint16_t)~(inb(MASTER_DATA) | (uint16_t)inb(SLAVE_DATA) << 8);
 }
 
 void pic_mask(unsigned irq)

@@ -3,8 +3,12 @@
 #include <stddef.h>
 
 void console_init(void);
-/* Turn on interrupt-driven input (once the IDT and the PIC are set up). */
+/* Turn on interrupt-driven input (once the IDT, the PIC and the event channel are set up):
+ * hvlab's PV console input if the event channel is active, else the UART's IRQ 4. */
 void console_start_input(void);
+/* "uart" or "pv": which path output and input take. */
+const char *console_output_path(void);
+const char *console_input_path(void);
 /* Look for a virtio console (after the PCI scan); if there is one, use it as well. */
 void console_probe_virtio(void);
 /* Called every timer tick: input from a virtio console without an interrupt line. */

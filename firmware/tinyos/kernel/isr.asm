@@ -26,7 +26,7 @@ isr_%1:
 
 ; Exceptions 8, 10-14, 17, 21, 29, 30 push an error code (SDM vol. 3, table 6-1).
 %assign v 0
-%rep 48
+%rep 49                                 ; VECTOR_COUNT (kernel/idt.h): 0-47 + the PV upcall
   %if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30
         STUB_WITH_ERROR v
   %else
@@ -78,7 +78,7 @@ trap_return:
         global isr_stub_table
 isr_stub_table:
 %assign v 0
-%rep 48
+%rep 49                                 ; VECTOR_COUNT (kernel/idt.h): 0-47 + the PV upcall
         dq isr_ %+ v
   %assign v v + 1
 %endrep

@@ -9,6 +9,10 @@
  * (where PCI devices have their registers). It only uses RAM below this limit: */
 #define KERNEL_RAM_LIMIT 0x40000000ull
 
+/* The physical address of kernel memory (code, data, .bss, pages from the page allocator):
+ * the same number, thanks to the identity map. What a device or the hypervisor is told. */
+static inline unsigned long long kernel_phys(const void *p) { return (unsigned long long)(__UINTPTR_TYPE__)p; }
+
 /* First sector of the data area on the boot disk: LBA 0 = boot sector, 1..8 = stage2,
  * 9.. = kernel, everything from 1 MiB on belongs to the `disk` commands. */
 #define DISK_DATA_AREA_LBA 2048u

@@ -4,8 +4,14 @@
  * The order matters: we need the console to report anything, the GDT and IDT before an
  * interrupt or exception can be taken, the page allocator before page tables or processes,
  * and the timer running before drivers that wait with timeouts.
+ *
+ * Under hvlab the kernel first asks CPUID which paravirtual interfaces the VM offers
+ * (drivers/hvlab.c) and takes the P path for each one offered: the PV console instead of the
+ * UART, the PV timer instead of the PIT, the event channel instead of the PIC. One image does
+ * both; the user picks with `hvlab run --pv ...`.
  */
 #include "drivers/disk.h"
+#include "drivers/hvlab.h"
 #include "drivers/pci.h"
 #include "drivers/pic.h"
 #include "drivers/rtc.h"
@@ -16,6 +22,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/pmm.h"
 #include "kernel/process.h"
+#include "kernel/pv_events.h"
 #include "kernel/sched.h"
 #include "kernel/syscall.h"
 #include "kernel/timer.h"
@@ -33,26 +40,32 @@ static void start_process(const char *program)
 
 void kmain(struct boot_info *boot)
 {
+    hvlab_detect(); /* CPUID only: decides whether the console starts on the UART or PV */
     console_init();
     kprintf("\ntinyos 0.1 -- a small x86-64 teaching kernel\n");
     kprintf("booted from drive %x with %s reads\n", boot->boot_drive,
             boot->load_method == 2 ? "CHS (INT 13h AH=02h)" : "LBA (INT 13h AH=42h)");
+    hvlab_log();
 
     gdt_init();     /* kernel + user segments, TSS with RSP0 and the double-fault IST */
     idt_init();     /* handlers for exceptions 0-31 and IRQs 32-47 */
     pic_init();     /* 8259s remapped to vectors 0x20-0x2F, all lines masked */
+    pv_events_init(); /* hvlab's event page and upcall vector, if offered */
     pmm_init(boot); /* free page list from the E820 map */
     vmm_init();     /* the kernel's own page tables */
     syscall_init(); /* SYSCALL/SYSRET MSRs */
-    timer_init();   /* PIT at TIMER_HZ on IRQ 0 */
-    console_start_input(); /* UART receive interrupt, IRQ 4 */
+    timer_init();   /* PIT at TIMER_HZ on IRQ 0, or the PV timer */
+    console_start_input(); /* UART receive interrupt (IRQ 4), or PV console input (event 1) */
     sti();
+    kprintf("paths: console %s (input %s), timer %s, interrupts %s\n", console_output_path(),
+            console_input_path(), timer_is_pv() ? "pv" : "pit", interrupts_path());
 
     timer_calibrate_tsc();
     struct rtc_time now;
     rtc_read(&now);
-    kprintf("timer: PIT at %u Hz, TSC %u.%03u MHz, RTC time %02u:%02u:%02u\n", TIMER_HZ,
-            timer_tsc_khz() / 1000, timer_tsc_khz() % 1000, now.hour, now.minute, now.second);
+    kprintf("timer: %s at %u Hz, TSC %u.%03u MHz, RTC time %02u:%02u:%02u\n",
+            timer_is_pv() ? "PV one-shot timer (hvlab clock)" : "PIT", TIMER_HZ, timer_tsc_khz() / 1000,
+            timer_tsc_khz() % 1000, now.hour, now.minute, now.second);
 
     kprintf("PCI devices:\n");
     pci_scan();

@@ -1,4 +1,5 @@
 /* sys_time.c - sleeping and clocks. */
+#include "drivers/hvlab.h"
 #include "drivers/rtc.h"
 #include "kernel/cpu.h"
 #include "kernel/process.h"
@@ -33,6 +34,7 @@ SYSCALL(sys_clockinfo)
     out->rtc_hour = now.hour;
     out->rtc_minute = now.minute;
     out->rtc_second = now.second;
+    out->timer_pv = timer_is_pv();
     return 0;
 }
 
@@ -44,7 +46,7 @@ SYSCALL(sys_clockinfo)
  *      edge, then poll every ~20 us until the register changes. */
 struct edge {
     uint8_t second;
-    uint64_t tsc, ticks;
+    uint64_t tsc, ticks, pv_clock_ns;
 };
 
 /* No PAUSE in this loop: QEMU's TCG leaves its CPU loop on every PAUSE, and doing that
@@ -66,10 +68,11 @@ static void wait_for_edge(struct edge *e, uint64_t poll_gap_cycles)
     }
     e->tsc = rdtsc();
     e->ticks = timer_ticks();
+    e->pv_clock_ns = hvlab_offers(HVLAB_FEATURE_CLOCK) ? hvlab_time_now() : 0;
     e->second = t.second;
 }
 
-/* Count PIT ticks and TSC cycles between two edges of the RTC's seconds counter, `a0`
+/* Count timer ticks (PIT or PV), TSC cycles and the PV clock between two edges of the RTC's seconds counter, `a0`
  * seconds apart. The CPU busy-waits with interrupts on, so the tick keeps counting. */
 SYSCALL(sys_timercheck)
 {
@@ -92,6 +95,8 @@ SYSCALL(sys_timercheck)
     }
     out->ticks = e.ticks - start.ticks;
     out->tsc = e.tsc - start.tsc;
+    out->pv_clock_ns = e.pv_clock_ns - start.pv_clock_ns;
+    out->timer_pv = timer_is_pv();
     out->rtc_seconds = (uint32_t)a0;
     return 0;
 }

@@ -43,7 +43,7 @@ static const syscall_fn syscall_table[SYS_COUNT] = {
     [SYS_DISKREAD] = sys_diskread,   [SYS_DISKWRITE] = sys_diskwrite,
     [SYS_NETINFO] = sys_netinfo,     [SYS_PING] = sys_ping,
     [SYS_ARPPROBE] = sys_arpprobe,   [SYS_REBOOT] = sys_reboot,
-    [SYS_POWEROFF] = sys_poweroff,
+    [SYS_POWEROFF] = sys_poweroff,   [SYS_PVINFO] = sys_pvinfo,
 };
 
 void syscall_init(void)

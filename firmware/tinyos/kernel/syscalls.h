@@ -32,3 +32,5 @@ SYSCALL(sys_arpprobe);
 /* sys_machine.c */
 SYSCALL(sys_reboot);
 SYSCALL(sys_poweroff);
+/* sys_pv.c */
+SYSCALL(sys_pvinfo);

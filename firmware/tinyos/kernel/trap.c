@@ -5,6 +5,8 @@
  *                  from ring 0 it is a kernel bug: panic.
  *   vectors 32-47  hardware interrupts from the two 8259 PICs: acknowledge, then call the
  *                  driver's handler.
+ *   vector 48      hvlab's event upcall (kernel/pv_events.c): the PV timer and console input,
+ *                  when hvlab offers them. No PIC involved, nothing to acknowledge.
  */
 #include "kernel/trap.h"
 #include "drivers/pic.h"
@@ -13,6 +15,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/page_fault.h"
 #include "kernel/process.h"
+#include "kernel/pv_events.h"
 #include <tinyos/abi.h>
 
 static const char *const exception_names[32] = {
@@ -91,6 +94,8 @@ void trap_dispatch(struct trap_frame *f)
 {
     if (f->vector < 32)
         exception(f);
+    else if (f->vector == VECTOR_PV_UPCALL)
+        pv_events_upcall(f);
     else
         hardware_interrupt(f);
 }

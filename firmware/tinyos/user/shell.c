@@ -77,7 +77,35 @@ static void cmd_ticks(int argc, char **argv)
     (void)argc, (void)argv;
     struct clock_info c;
     clockinfo(&c);
-    printf("%lu ticks at %u Hz (TSC %u.%03u MHz)\n", c.ticks, c.hz, c.tsc_khz / 1000, c.tsc_khz % 1000);
+    printf("%lu ticks at %u Hz from the %s (TSC %u.%03u MHz)\n", c.ticks, c.hz, c.timer_pv ? "PV timer" : "PIT",
+           c.tsc_khz / 1000, c.tsc_khz % 1000);
+}
+
+static void cmd_pv(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    struct pv_info p;
+    if (pvinfo(&p) < 0) {
+        printf("pv: failed\n");
+        return;
+    }
+    if (p.version)
+        printf("hypervisor: %s, hypercall ABI v%u, offers:%s%s%s\n", p.signature, p.version,
+               p.features & 1 ? " console" : "", p.features & 2 ? " clock" : "", p.features & 4 ? " events" : "");
+    else if (p.hypervisor)
+        printf("hypervisor: %s, no hypercall interfaces offered (hvlab run --pv all offers them)\n", p.signature);
+    else
+        printf("hypervisor: none\n");
+    printf("paths: console %s (input %s), timer %s, interrupts %s\n", p.console, p.console_input, p.timer,
+           p.interrupts);
+    printf("PIC lines unmasked:");
+    for (int irq = 0; irq < 16; irq++)
+        if (p.pic_unmasked & (1u << irq))
+            printf(" %d", irq);
+    puts(p.pic_unmasked ? "\n" : " none\n");
+    if (p.version)
+        printf("hypercalls %lu, upcalls %lu, timer events %lu, console input events %lu, late timer upcalls %lu\n",
+               p.hypercalls, p.upcalls, p.timer_events, p.console_events, p.timer_catch_ups);
 }
 
 static void cmd_run(int argc, char **argv)
@@ -131,6 +159,7 @@ static const struct command commands[] = {
     {"ping", "ping IP [COUNT]         ICMP echo", cmd_ping},
     {"ip", "ip                      address, MAC, ARP cache", cmd_ip},
     {"bench", "bench cpu|syscall|pagefault|disk|net [IP]|timer", cmd_bench},
+    {"pv", "pv                      hypervisor interfaces and the paths in use", cmd_pv},
     {"run", "run PROGRAM [ARG]       start a program and wait for it", cmd_run},
     {"exit", "exit                    leave a shell started with 'run shell'", cmd_exit},
     {"reboot", "reboot                  reset through the 8042", cmd_reboot},

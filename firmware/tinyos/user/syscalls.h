@@ -60,6 +60,7 @@ static inline long arpprobe(uint32_t ip, unsigned timeout_ms, struct ping_result
 }
 static inline void reboot(void) { syscall0(SYS_REBOOT); }
 static inline void poweroff(void) { syscall0(SYS_POWEROFF); }
+static inline long pvinfo(struct pv_info *p) { return syscall1(SYS_PVINFO, (long)p); }
 
 /* RDTSC is allowed in ring 3 unless the kernel sets CR4.TSD (tinyos does not). */
 static inline uint64_t rdtsc(void)

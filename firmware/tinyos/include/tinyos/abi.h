@@ -42,6 +42,7 @@ enum syscall_number {
     SYS_ARPPROBE = 18,   /* arpprobe(ip, timeout ms, struct ping_result *): ARP round trip */
     SYS_REBOOT = 19,     /* reboot() */
     SYS_POWEROFF = 20,   /* poweroff() */
+    SYS_PVINFO = 21,     /* pvinfo(struct pv_info *): hypervisor, PV paths in use, counters */
     SYS_COUNT
 };
 
@@ -71,15 +72,30 @@ struct proc_info {
 struct clock_info {
     uint64_t ticks;      /* timer interrupts since boot */
     uint64_t idle_ticks; /* ticks during which no process was ready */
-    uint32_t hz;         /* ticks per second (the PIT is programmed for this) */
-    uint32_t tsc_khz;    /* TSC cycles per millisecond, measured at boot against the PIT */
+    uint32_t hz;         /* ticks per second (the PIT or the PV timer runs at this) */
+    uint32_t tsc_khz;    /* TSC cycles per millisecond, measured at boot against the tick */
     uint8_t rtc_hour, rtc_minute, rtc_second;
+    uint8_t timer_pv;    /* 1: the tick comes from hvlab's PV timer, 0: from the PIT */
 };
 
 struct timer_check {
     uint32_t rtc_seconds; /* RTC seconds the measurement spanned (edge to edge) */
     uint64_t ticks;       /* PIT ticks counted meanwhile */
     uint64_t tsc;         /* TSC cycles meanwhile */
+    uint64_t pv_clock_ns; /* hvlab's PV clock meanwhile (0 without it) */
+    uint32_t timer_pv;    /* 1: the ticks came from the PV timer, 0: from the PIT */
+};
+
+/* What `pv` shows: which paravirtual interfaces hvlab offers and which paths the kernel took. */
+struct pv_info {
+    uint32_t hypervisor;    /* CPUID.1:ECX bit 31 */
+    char signature[13];     /* CPUID 0x40000000 ("hvlabhvlabhv") */
+    uint32_t version;       /* hvlab hypercall ABI version, 0 = none offered */
+    uint32_t features;      /* bit 0 console, 1 clock, 2 events */
+    char console[8], console_input[8], timer[8], interrupts[16]; /* "uart"/"pv", "pit"/"pv", ... */
+    uint32_t pic_unmasked;  /* bit n: PIC line n open (devices that still use INTx) */
+    uint64_t hypercalls, upcalls, timer_events, console_events;
+    uint64_t timer_catch_ups; /* PV timer upcalls that made up for more than one tick */
 };
 
 enum disk_mode { DISK_AUTO = 0, DISK_PIO = 1, DISK_DMA = 2 };

@@ -1,0 +1,94 @@
+/* pv_events.c - the guest side of hvlab's event channel (docs/hypercalls.md, "The event
+ * channel").
+ *
+ * The shared page (hvlab writes `pending` and `upcall_pending`, we clear them):
+ *   offset  0  u64 pending          bit n: event port n is pending
+ *   offset  8  u64 mask             bit n: port n never upcalls (we mask nothing)
+ *   offset 16  u8  upcall_pending   an unmasked port became pending: the upcall is on its way
+ *   offset 17  u8  upcall_mask      our "virtual IF"; we leave it 0 and use the real IF
+ *   offset 24  u64 time_ns          VM time when hvlab flagged the upcall
+ *
+ * The upcall comes through the IDT like a PIC interrupt, but needs no acknowledge: there is no
+ * EOI port to write. While upcall_pending is 1 hvlab sends no further upcall, so the handler
+ * clears it *first*, then takes the pending bits: an event that arrives meanwhile either shows
+ * up in the bits we take now or causes a fresh upcall.
+ */
+#include "kernel/pv_events.h"
+#include "drivers/hvlab.h"
+#include "kernel/idt.h"
+#include "kernel/kprintf.h"
+#include "kernel/layout.h"
+#include "kernel/timer.h"
+
+struct event_page {
+    uint64_t pending;
+    uint64_t mask;
+    uint8_t upcall_pending;
+    uint8_t upcall_mask;
+    uint8_t reserved[6];
+    uint64_t time_ns;
+};
+
+/* One page of kernel memory (.bss is page aligned and zeroed at boot). */
+static union {
+    struct event_page fields;
+    uint8_t bytes[PAGE_SIZE];
+} shared __attribute__((aligned(PAGE_SIZE)));
+
+static volatile struct event_page *const page = &shared.fields;
+static pv_event_handler handlers[HVLAB_EVENT_PORTS];
+static uint64_t counts[HVLAB_EVENT_PORTS];
+static uint64_t upcalls;
+static bool active;
+
+bool pv_events_init(void)
+{
+    if (!hvlab_offers(HVLAB_FEATURE_EVENTS))
+        return false;
+    int64_t r = hvlab_call(HVLAB_EVENT_INIT, kernel_phys(&shared), VECTOR_PV_UPCALL, 0);
+    if (r < 0) {
+        kprintf("events: event_init refused (%ld): staying with the PIC\n", r);
+        return false;
+    }
+    active = true;
+    return true;
+}
+
+bool pv_events_active(void) { return active; }
+
+void pv_event_bind(unsigned port, pv_event_handler handler)
+{
+    if (port < HVLAB_EVENT_PORTS)
+        handlers[port] = handler;
+}
+
+void pv_events_upcall(struct trap_frame *frame)
+{
+    upcalls++;
+    page->upcall_pending = 0;
+    /* Take the bits we handle; hvlab may set others at any exit, hence the atomic. */
+    uint64_t taken = __atomic_fetch_and(&page->pending, page->mask, __ATOMIC_SEQ_CST) & ~page->mask;
+    /* Highest port first: port 0 (the timer tick) may switch to another process and come back
+     * here much later, so everything else is handled before it. */
+    for (int port = HVLAB_EVENT_PORTS - 1; port >= 0; port--) {
+        if (!(taken & (1ull << port)))
+            continue;
+        counts[port]++;
+        if (handlers[port])
+            handlers[port](frame);
+    }
+}
+
+uint64_t pv_events_upcalls(void) { return upcalls; }
+
+uint64_t pv_events_count(unsigned port) { return port < HVLAB_EVENT_PORTS ? counts[port] : 0; }
+
+const char *interrupts_path(void)
+{
+    bool bound = false;
+    for (int port = 0; port < HVLAB_EVENT_PORTS; port++)
+        bound = bound || handlers[port];
+    if (!active || !bound)
+        return "pic"; /* no event source in use (e.g. `--pv events` alone) */
+    return timer_is_pv() ? "pv-events" : "pic+pv-events"; /* the tick decides who carries the load */
+}

@@ -1,0 +1,26 @@
+/* pv_events.h - hvlab's event channel: "P interrupts" instead of the 8259 PIC.
+ *
+ * One page shared with the hypervisor holds a pending bit per event port; when a port becomes
+ * pending hvlab injects one interrupt, the upcall, at a vector we choose (VECTOR_PV_UPCALL). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernel/trap.h"
+
+typedef void (*pv_event_handler)(struct trap_frame *frame);
+
+/* Register the shared page and the upcall vector (HVLAB_FEATURE_EVENTS; after idt_init).
+ * False if hvlab does not offer events or refused the page. */
+bool pv_events_init(void);
+bool pv_events_active(void);
+/* Call `handler` (interrupts disabled) when event `port` arrives. */
+void pv_event_bind(unsigned port, pv_event_handler handler);
+/* The upcall (kernel/trap.c calls it for VECTOR_PV_UPCALL). */
+void pv_events_upcall(struct trap_frame *frame);
+
+uint64_t pv_events_upcalls(void);
+uint64_t pv_events_count(unsigned port); /* events taken on `port` */
+/* "pic" (no event in use), "pv-events" (the tick, and console input if PV, come as events) or
+ * "pic+pv-events" (console input as events, the tick still through the PIC). Devices with INTx
+ * lines always use the PIC. */
+const char *interrupts_path(void);
