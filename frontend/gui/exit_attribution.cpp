@@ -1,5 +1,7 @@
 #include "frontend/gui/exit_attribution.hpp"
 
+#include "cpu/hypercall_abi.hpp"
+
 #include <array>
 
 namespace hvlab::frontend::gui {
@@ -73,6 +75,16 @@ Concern attributeExit(const cpu::VmExit& exit, const PciPlacement& pci) {
         case ExitReason::MsrWrite:
         case ExitReason::CrAccess:
         case ExitReason::Invlpg: return Concern::Privileged;
+        case ExitReason::Hypercall:
+            // The clock, timer and event calls replace the PIT and PIC; the console is "other"
+            // like COM1.
+            switch (exit.hypercall.number) {
+                case cpu::hypercall::kTimeNow:
+                case cpu::hypercall::kTimerSet:
+                case cpu::hypercall::kEventInit:
+                case cpu::hypercall::kEventRaise: return Concern::Interrupts;
+                default: return Concern::Other;
+            }
         default: return Concern::Other;
     }
 }

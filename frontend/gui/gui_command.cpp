@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <spdlog/spdlog.h>
 #include <sstream>
 #include <sys/resource.h>
@@ -129,17 +130,23 @@ int guiCommand(const GuiOptions& o) {
         for (size_t k = 0; k < engines.size(); ++k) {
             hv::VmConfig config = configForVm(setup, static_cast<unsigned>(k));
             std::string presetError;
+            std::optional<hv::Modes> refusedModes;  // a preset that cannot be built: what it asked for
             if (const hv::Preset* preset = columnPreset(engines[k])) {
-                if (const auto why = hv::whyInvalid(preset->modes, config.directBoot.has_value()))
+                // --engine interp: the preset's variant without KVM (every VH as VS).
+                const hv::Modes modes = o.run.engine == "interp" ? hv::interpreterVariant(preset->modes) : preset->modes;
+                if (const auto why = hv::whyInvalid(modes, config.directBoot.has_value()))
+                {
                     presetError = fmt::format("preset {}: {}", preset->name, *why);
+                    refusedModes = modes;
+                }
                 else
-                    hv::applyModes(preset->modes, config);
+                    hv::applyModes(modes, config);
             } else if (!engines[k].empty()) {
                 config.engine = engineFromName(engines[k]);
             }
             // Booting a kernel after the hvlab BIOS's POST is still the VS column (firmware, emulated
             // chipset); only a kernel entered with no firmware at all is the P way of booting.
-            const gui::VmModeFacts facts{hv::modesOf(config)};
+            const gui::VmModeFacts facts{refusedModes.value_or(hv::modesOf(config))};
             try {
                 if (!presetError.empty()) throw UsageError(presetError);
                 checkEngineChoice(config);

@@ -32,7 +32,8 @@ VmSlot::VmSlot(std::string label, hv::VmConfig config, VmModeFacts facts, bool s
     try {
         session_ = std::make_unique<hv::VmSession>(label_, std::move(config), startRunning);
     } catch (const hv::KvmUnavailable& e) {
-        error_ = std::string("KVM is not usable here: ") + e.what();
+        error_ = std::string("KVM is not usable here: ") + e.what() +
+                 " (--engine interp runs the interpreter, and presets as their variants without KVM)";
     } catch (const std::exception& e) {
         error_ = e.what();
     }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "cpu/hypercall_abi.hpp"
 #include "frontend/gui/exit_attribution.hpp"
 
 using namespace hvlab;
@@ -72,4 +73,14 @@ TEST_CASE("chipset and firmware ports are the motherboard concern; the rest is o
     CHECK(attributeExit(mmioExit(0xa0000)) == Concern::Other);
     CHECK(attributeExit(reasonExit(cpu::ExitReason::Kicked)) == Concern::Other);
     CHECK(attributeExit(reasonExit(cpu::ExitReason::Shutdown)) == Concern::Other);
+}
+
+TEST_CASE("hypercalls: the clock, timer and events are interrupts; the console is other", "[gui][taxonomy]") {
+    cpu::VmExit e = reasonExit(cpu::ExitReason::Hypercall);
+    for (uint64_t call : {cpu::hypercall::kTimeNow, cpu::hypercall::kTimerSet, cpu::hypercall::kEventInit}) {
+        e.hypercall.number = call;
+        CHECK(attributeExit(e) == Concern::Interrupts);
+    }
+    e.hypercall.number = cpu::hypercall::kConsoleWrite;
+    CHECK(attributeExit(e) == Concern::Other);
 }
