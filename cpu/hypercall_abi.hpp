@@ -24,7 +24,7 @@ enum Feature : uint32_t {
 };
 
 enum Call : uint32_t {
-    kConsoleWrite = 1,  // (address, length): bytes at a guest-virtual address to the console
+    kConsoleWrite = 1,  // (address, length): bytes at a guest-physical address to the console
     kConsoleRead = 2,   // (address, capacity): console input into guest memory; returns the count
     kTimeNow = 3,       // (): nanoseconds of VM time since power-on
     kTimerSet = 4,      // (deadline): one-shot at absolute VM time (ns); 0 cancels; fires event 0
@@ -52,7 +52,7 @@ struct SharedEventPage {
     static constexpr uint32_t kMask = 8;           // u64: bit n = port n masked (guest-owned)
     static constexpr uint32_t kUpcallPending = 16; // u8: 1 = an unmasked port became pending (guest clears)
     static constexpr uint32_t kUpcallMask = 17;    // u8: 1 = no upcalls now (the guest's virtual IF)
-    static constexpr uint32_t kTimeNs = 24;        // u64: VM time when the VMM last raised an event
+    static constexpr uint32_t kTimeNs = 24;        // u64: VM time when the VMM last raised an event (any port)
 };
 
 }  // namespace hvlab::cpu::hypercall

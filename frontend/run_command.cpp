@@ -182,7 +182,8 @@ int runCommand(const RunOptions& o) {
         fail(e.what());
         return hv::exit_status::kUsage;
     } catch (const hv::KvmUnavailable& e) {
-        fail(fmt::format("KVM is not usable here: {} (try --engine interp; with --preset that runs its variant without KVM)", e.what()));
+        fail(fmt::format("KVM is not usable here: {} (try --engine interp{})", e.what(),
+                         o.preset.empty() ? "" : ": the preset's variant without KVM"));
         return hv::exit_status::kKvmUnavailable;
     } catch (const std::exception& e) {
         fail(e.what());

@@ -208,11 +208,13 @@ uint64_t Vm::nextDeadlineNs() const {
 }
 
 void Vm::queueSerialInput(std::string_view bytes) {
-    board_->queueConsoleInput(bytes);
+    // With the PV console offered, input goes to it as well as to COM1 (the guest reads one of
+    // them), and to it only once the guest has read it (COM1 would queue it for nobody).
     if (config_.paravirt & cpu::hypercall::kFeatureConsole) {
         std::lock_guard lock(paravirtInputMutex_);
         paravirtInput_ += bytes;
     }
+    if (!pvConsoleReader_.load()) board_->queueConsoleInput(bytes);
     wake();
 }
 
@@ -593,6 +595,8 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
             if (config_.engine != EngineKind::Kvm) idleNs_ += kNsPerPortIo;  // it is a port write
             exit.hypercall.result =
                 paravirt_ ? paravirt_->call(exit.hypercall, guestNowNs()) : cpu::hypercall::kErrorNoSys;
+            if (exit.hypercall.number == cpu::hypercall::kConsoleRead && exit.hypercall.result >= 0)
+                pvConsoleReader_.store(true);
             engine_->complete(exit);
             return true;
         case ExitReason::Hlt:

@@ -163,7 +163,7 @@ public:
     devices::Uart16550& uart() { return board_->uart(); }
     PcBoard& board() { return *board_; }
     // Host console input (any thread): queued for COM1 (or the virtio-console) and, with the PV
-    // console, for CONSOLE_READ; a halted guest is woken to take it.
+    // console, for CONSOLE_READ (only there once the guest reads it); a halted guest is woken.
     void queueSerialInput(std::string_view bytes);
     // The guest's clock as devices see it (virtual on the interpreter, host time on KVM).
     uint64_t guestNowNs() const;
@@ -260,6 +260,7 @@ private:
     std::unique_ptr<ParavirtPlatform> paravirt_;  // rebuilt with the devices on reset
     std::mutex paravirtInputMutex_;
     std::string paravirtInput_;  // host input on its way to the PV console
+    std::atomic<bool> pvConsoleReader_{false};  // the guest reads the PV console (input goes there)
     std::unique_ptr<Engine> stepper_;  // KVM VMs: the interpreter that runs single steps
     // The engine running now (the kick threads read it while the VM thread may hand over).
     std::atomic<Engine*> kickTarget_{nullptr};

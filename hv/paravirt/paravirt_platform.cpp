@@ -86,6 +86,7 @@ void ParavirtPlatform::raise(uint32_t port, uint64_t nowNs) {
     const uint64_t bit = 1ull << port;
     const uint64_t pending = readShared(SharedEventPage::kPending).value_or(0) | bit;
     writeShared(SharedEventPage::kPending, &pending, sizeof pending);
+    writeShared(SharedEventPage::kTimeNs, &nowNs, sizeof nowNs);
     if (readShared(SharedEventPage::kMask).value_or(0) & bit) return;  // masked: stays pending
     const uint64_t flags = readShared(SharedEventPage::kUpcallPending).value_or(0);
     const bool alreadyPending = (flags & 0xff) != 0;
@@ -93,7 +94,6 @@ void ParavirtPlatform::raise(uint32_t port, uint64_t nowNs) {
     if (alreadyPending) return;  // the guest's handler has not run yet: it will see this bit too
     const uint8_t one = 1;
     writeShared(SharedEventPage::kUpcallPending, &one, 1);
-    writeShared(SharedEventPage::kTimeNs, &nowNs, sizeof nowNs);
     if (!upcallsMasked) {
         upcallOwed_ = true;
         ++upcalls_;
