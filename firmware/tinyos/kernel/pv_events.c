@@ -6,7 +6,7 @@
  *   offset  8  u64 mask             bit n: port n never upcalls (we mask nothing)
  *   offset 16  u8  upcall_pending   an unmasked port became pending: the upcall is on its way
  *   offset 17  u8  upcall_mask      our "virtual IF"; we leave it 0 and use the real IF
- *   offset 24  u64 time_ns          VM time when hvlab flagged the upcall
+ *   offset 24  u64 time_ns          VM time when hvlab last raised an event (any port)
  *
  * The upcall comes through the IDT like a PIC interrupt, but needs no acknowledge: there is no
  * EOI port to write. While upcall_pending is 1 hvlab sends no further upcall, so the handler
@@ -80,6 +80,8 @@ void pv_events_upcall(struct trap_frame *frame)
 }
 
 uint64_t pv_events_upcalls(void) { return upcalls; }
+
+uint64_t pv_events_time_ns(void) { return page->time_ns; }
 
 uint64_t pv_events_count(unsigned port) { return port < HVLAB_EVENT_PORTS ? counts[port] : 0; }
 

@@ -19,6 +19,9 @@ void pv_event_bind(unsigned port, pv_event_handler handler);
 void pv_events_upcall(struct trap_frame *frame);
 
 uint64_t pv_events_upcalls(void);
+/* The page's time_ns: VM time when hvlab last raised an event. In an event handler it is at
+ * least the time that event was raised, without a time_now hypercall. */
+uint64_t pv_events_time_ns(void);
 uint64_t pv_events_count(unsigned port); /* events taken on `port` */
 /* "pic" (no event in use), "pv-events" (the tick, and console input if PV, come as events) or
  * "pic+pv-events" (console input as events, the tick still through the PIC). Devices with INTx

@@ -7,8 +7,10 @@
  *   PV  (hvlab with the clock and events features): a one-shot timer_set deadline raises event
  *       port 0, which arrives as the upcall (kernel/pv_events.c). Each tick re-arms the next
  *       deadline on the PV clock. Deadlines are multiples of 1 ms after the first, computed
- *       from time_now, so a late upcall neither shifts the later ticks nor loses any: the tick
- *       count is the number of whole milliseconds of PV clock since the timer started.
+ *       from the event page's time_ns (the time hvlab raised the event: no time_now call, so a
+ *       tick costs one hypercall, as a PIT tick costs one EOI), so a late upcall neither shifts
+ *       the later ticks nor loses any: the tick count is the number of whole milliseconds of PV
+ *       clock since the timer started.
  */
 #include "kernel/timer.h"
 #include "drivers/hvlab.h"
@@ -44,7 +46,7 @@ static void pit_interrupt(struct trap_frame *frame)
 
 static void pv_timer_event(struct trap_frame *frame)
 {
-    uint64_t now = hvlab_time_now();
+    uint64_t now = pv_events_time_ns(); /* >= the moment the timer event was raised */
     uint64_t due = (now - pv_start_ns) / NS_PER_TICK; /* ticks that should have happened by now */
     hvlab_call(HVLAB_TIMER_SET, pv_start_ns + (due + 1) * NS_PER_TICK, 0, 0);
     if (due <= ticks)
