@@ -2,6 +2,8 @@
 // transmit and receive rings, filtering, offloads, statistics, reset and malformed input.
 #include <catch2/catch.hpp>
 
+#include "tests/devices/vector_memory.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <random>
@@ -14,6 +16,7 @@
 
 using namespace hvlab::devices;
 using namespace hvlab::devices::e1000;
+using hvlab::test::VectorMemory;
 
 namespace {
 
@@ -21,30 +24,6 @@ constexpr MacAddress kMac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 constexpr MacAddress kPeerMac = {0x52, 0x54, 0x00, 0xAA, 0xBB, 0xCC};
 constexpr MacAddress kBroadcast = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 
-// Guest RAM as a byte vector: DMA outside it fails, as GuestMemory promises.
-class VectorMemory final : public GuestMemory {
-public:
-    explicit VectorMemory(size_t size) : bytes(size) {}
-    bool read(uint64_t gpa, void* out, uint64_t len) override {
-        if (gpa > bytes.size() || len > bytes.size() - gpa) return false;
-        std::memcpy(out, bytes.data() + gpa, len);
-        return true;
-    }
-    bool write(uint64_t gpa, const void* in, uint64_t len) override {
-        if (gpa > bytes.size() || len > bytes.size() - gpa) return false;
-        std::memcpy(bytes.data() + gpa, in, len);
-        return true;
-    }
-    void put(uint64_t gpa, uint64_t value, unsigned width) {
-        for (unsigned i = 0; i < width; ++i) bytes[gpa + i] = static_cast<uint8_t>(value >> (8 * i));
-    }
-    uint64_t get(uint64_t gpa, unsigned width) const {
-        uint64_t v = 0;
-        for (unsigned i = width; i-- > 0;) v = v << 8 | bytes[gpa + i];
-        return v;
-    }
-    std::vector<uint8_t> bytes;
-};
 
 constexpr uint64_t kTxRing = 0x1000;
 constexpr uint64_t kTxBuffers = 0x4000;

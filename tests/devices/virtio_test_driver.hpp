@@ -3,6 +3,8 @@
 // available, notifies, and reads the used ring back, as a guest driver would.
 #pragma once
 
+#include "tests/devices/vector_memory.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -16,30 +18,8 @@ namespace hvlab::test {
 
 using namespace hvlab::devices;
 using namespace hvlab::devices::virtio;
+using VirtioMemory = VectorMemory;
 
-class VirtioMemory final : public GuestMemory {
-public:
-    explicit VirtioMemory(size_t size) : bytes(size) {}
-    bool read(uint64_t gpa, void* out, uint64_t len) override {
-        if (gpa > bytes.size() || len > bytes.size() - gpa) return false;
-        std::memcpy(out, bytes.data() + gpa, len);
-        return true;
-    }
-    bool write(uint64_t gpa, const void* in, uint64_t len) override {
-        if (gpa > bytes.size() || len > bytes.size() - gpa) return false;
-        std::memcpy(bytes.data() + gpa, in, len);
-        return true;
-    }
-    void put(uint64_t gpa, uint64_t value, unsigned width) {
-        for (unsigned i = 0; i < width; ++i) bytes[gpa + i] = static_cast<uint8_t>(value >> (8 * i));
-    }
-    uint64_t get(uint64_t gpa, unsigned width) const {
-        uint64_t v = 0;
-        for (unsigned i = width; i-- > 0;) v = v << 8 | bytes[gpa + i];
-        return v;
-    }
-    std::vector<uint8_t> bytes;
-};
 
 struct Segment {
     uint64_t address;

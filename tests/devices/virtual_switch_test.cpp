@@ -2,6 +2,8 @@
 // receiver's thread, bounded queues, counters, and two e1000s talking through it.
 #include <catch2/catch.hpp>
 
+#include "tests/devices/vector_memory.hpp"
+
 #include <atomic>
 #include <cstring>
 #include <thread>
@@ -170,23 +172,6 @@ TEST_CASE("virtual switch: senders on several threads, receivers drain on theirs
 // Two VMs' e1000s on one switch: an ARP-like broadcast from A, a unicast reply from B.
 namespace {
 
-class FlatMemory final : public GuestMemory {
-public:
-    bool read(uint64_t gpa, void* out, uint64_t len) override {
-        if (gpa > bytes.size() || len > bytes.size() - gpa) return false;
-        std::memcpy(out, bytes.data() + gpa, len);
-        return true;
-    }
-    bool write(uint64_t gpa, const void* in, uint64_t len) override {
-        if (gpa > bytes.size() || len > bytes.size() - gpa) return false;
-        std::memcpy(bytes.data() + gpa, in, len);
-        return true;
-    }
-    void put(uint64_t gpa, uint64_t value, unsigned width) {
-        for (unsigned i = 0; i < width; ++i) bytes[gpa + i] = static_cast<uint8_t>(value >> (8 * i));
-    }
-    std::vector<uint8_t> bytes = std::vector<uint8_t>(256 * 1024);
-};
 
 // A minimal guest driver: both rings set up, receiving broadcasts.
 struct Vm {
@@ -224,7 +209,7 @@ struct Vm {
         return {begin, begin + static_cast<long>(length)};
     }
 
-    FlatMemory memory;
+    hvlab::test::VectorMemory memory{256 * 1024};
     LatchedIrqLine irq;
     E1000 nic;
     int wakes = 0;
