@@ -12,6 +12,8 @@
 using namespace hvlab;
 
 using test::loadTestImage;
+using test::RomRun;
+using test::runTestRom;
 using test::spinningRom;
 
 TEST_CASE("firmware images are validated", "[hv][firmware]") {
@@ -91,30 +93,21 @@ TEST_CASE("the VM runs the first guest on the interpreter and records its exits"
 }
 
 TEST_CASE("the PIT's IRQ 0 reaches the local APIC through IOAPIC pin 2, as the MP tables say", "[hv][vm]") {
-    hv::VmConfig config;
-    config.firmware = loadTestImage("ioapic-timer");
-    std::string serial;
-    config.serialOut = [&](uint8_t b) { serial.push_back(static_cast<char>(b)); };
-    hv::Vm vm(std::move(config));
-    const hv::RunOutcome outcome = vm.run();
-    CHECK(outcome.kind == hv::StopKind::DebugExit);
-    CHECK(outcome.exitStatus == 33);
-    CHECK(serial.find("3 timer interrupts on vector 0x30 via IOAPIC pin 2: PASS") != std::string::npos);
+    const RomRun r = runTestRom("ioapic-timer");
+    CHECK(r.outcome.kind == hv::StopKind::DebugExit);
+    CHECK(r.outcome.exitStatus == 33);
+    CHECK(r.serial.find("3 timer interrupts on vector 0x30 via IOAPIC pin 2: PASS") != std::string::npos);
 }
 
 TEST_CASE("ACPI soft-off through the PIIX4 PM block powers the VM off cleanly", "[hv][vm]") {
-    hv::VmConfig config;
-    config.firmware = loadTestImage("acpi-poweroff");
-    std::string serial;
-    config.serialOut = [&](uint8_t b) { serial.push_back(static_cast<char>(b)); };
-    hv::Vm vm(std::move(config));
-    const hv::RunOutcome outcome = vm.run();
-    INFO(serial);
+    const RomRun r = runTestRom("acpi-poweroff");
+    const hv::RunOutcome& outcome = r.outcome;
+    INFO(r.serial);
     CHECK(outcome.kind == hv::StopKind::PowerOff);
     CHECK(outcome.exitStatus == 0);
     CHECK(hv::endedCleanly(outcome.kind));
     CHECK(outcome.message.find("ACPI power-off") == 0);
-    CHECK(serial.find("FAIL") == std::string::npos);
+    CHECK(r.serial.find("FAIL") == std::string::npos);
 }
 
 TEST_CASE("stop() from another thread ends a guest that never stops", "[hv][vm]") {
@@ -193,38 +186,29 @@ TEST_CASE("a KVM guest that never stops is kicked out of KVM_RUN by stop()", "[h
 
 TEST_CASE("hypercalls: PV console, clock, one-shot timer and event channel (firmware/tests/hypercalls.asm)",
           "[hv][vm][paravirt]") {
-    hv::VmConfig config;
-    config.firmware = loadTestImage("hypercalls");
-    config.paravirt = cpu::hypercall::kFeatureConsole | cpu::hypercall::kFeatureClock | cpu::hypercall::kFeatureEvents;
-    std::string serial;
-    config.serialOut = [&](uint8_t b) { serial.push_back(static_cast<char>(b)); };
-    hv::Vm vm(std::move(config));
-    const hv::RunOutcome outcome = vm.run();
-    INFO(serial);
-    CHECK(outcome.kind == hv::StopKind::DebugExit);
-    CHECK(outcome.exitStatus == 33);
-    CHECK(serial.find("hypercall console: hello from the guest\r\n") != std::string::npos);
-    CHECK(serial.find("hypercalls: all checks passed") != std::string::npos);
-    const auto& counts = vm.exits().counters();
+    const RomRun r = runTestRom("hypercalls", [](hv::VmConfig& c) {
+        c.paravirt = cpu::hypercall::kFeatureConsole | cpu::hypercall::kFeatureClock | cpu::hypercall::kFeatureEvents;
+    });
+    INFO(r.serial);
+    CHECK(r.outcome.kind == hv::StopKind::DebugExit);
+    CHECK(r.outcome.exitStatus == 33);
+    CHECK(r.serial.find("hypercall console: hello from the guest\r\n") != std::string::npos);
+    CHECK(r.serial.find("hypercalls: all checks passed") != std::string::npos);
+    const auto& counts = r.vm->exits().counters();
     CHECK(counts.byVmm[static_cast<size_t>(cpu::ExitReason::Hypercall)] >= 12);
-    REQUIRE(vm.paravirt());
-    CHECK(vm.paravirt()->upcallCount() == 2);
+    REQUIRE(r.vm->paravirt());
+    CHECK(r.vm->paravirt()->upcallCount() == 2);
 }
 
 TEST_CASE("hypercalls without PV features: -ENOSYS, and CPUID offers nothing", "[hv][vm][paravirt]") {
-    hv::VmConfig config;
-    config.firmware = loadTestImage("hypercalls");
-    std::string serial;
-    config.serialOut = [&](uint8_t b) { serial.push_back(static_cast<char>(b)); };
-    hv::Vm vm(std::move(config));
-    const hv::RunOutcome outcome = vm.run();
-    INFO(serial);
-    CHECK(outcome.kind == hv::StopKind::DebugExit);
-    CHECK(outcome.exitStatus == 3);
-    CHECK(serial.find("FAIL: ABI version 1") != std::string::npos);
-    CHECK(serial.find("FAIL: console_write returns the length") != std::string::npos);
-    CHECK(serial.find("hello from the guest") == std::string::npos);
-    CHECK(vm.paravirt() == nullptr);
+    const RomRun r = runTestRom("hypercalls");
+    INFO(r.serial);
+    CHECK(r.outcome.kind == hv::StopKind::DebugExit);
+    CHECK(r.outcome.exitStatus == 3);
+    CHECK(r.serial.find("FAIL: ABI version 1") != std::string::npos);
+    CHECK(r.serial.find("FAIL: console_write returns the length") != std::string::npos);
+    CHECK(r.serial.find("hello from the guest") == std::string::npos);
+    CHECK(r.vm->paravirt() == nullptr);
 }
 
 TEST_CASE("PV events and the in-kernel irqchip are refused together", "[hv][vm][paravirt]") {
