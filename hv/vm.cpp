@@ -213,6 +213,7 @@ void Vm::queueSerialInput(std::string_view bytes) {
     if (config_.paravirt & cpu::hypercall::kFeatureConsole) {
         std::lock_guard lock(paravirtInputMutex_);
         paravirtInput_ += bytes;
+        paravirtInputWaiting_.store(true, std::memory_order_release);
     }
     if (!pvConsoleReader_.load()) board_->queueConsoleInput(bytes);
     wake();
@@ -221,11 +222,12 @@ void Vm::queueSerialInput(std::string_view bytes) {
 void Vm::serviceDevices() {
     board_->pollInputs();
     const uint64_t now = guestNowNs();
-    if (paravirt_) {
+    if (paravirt_ && paravirtInputWaiting_.load(std::memory_order_acquire)) {
         std::string input;
         {
             std::lock_guard lock(paravirtInputMutex_);
             input.swap(paravirtInput_);
+            paravirtInputWaiting_.store(false, std::memory_order_relaxed);
         }
         for (char c : input) paravirt_->consoleInput(static_cast<uint8_t>(c), now);
     }

@@ -260,6 +260,7 @@ private:
     std::unique_ptr<ParavirtPlatform> paravirt_;  // rebuilt with the devices on reset
     std::mutex paravirtInputMutex_;
     std::string paravirtInput_;  // host input on its way to the PV console
+    std::atomic<bool> paravirtInputWaiting_{false};  // keeps the mutex off the exit loop when idle
     std::atomic<bool> pvConsoleReader_{false};  // the guest reads the PV console (input goes there)
     std::unique_ptr<Engine> stepper_;  // KVM VMs: the interpreter that runs single steps
     // The engine running now (the kick threads read it while the VM thread may hand over).
