@@ -5,6 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "devices/uart16550.hpp"
+#include "hv/pc_board.hpp"
+#include "hv/vm.hpp"
+
 namespace hvlab::frontend {
 
 uint64_t peakRssBytes() {
@@ -35,6 +39,13 @@ void printSummary(std::FILE* out, hv::Vm& vm, const hv::RunOutcome& outcome, dou
     };
     table("exits handled by the VMM:", c.byVmm, true);
     table("exits handled inside the engine (as KVM does in the kernel):", c.inEngine, false);
+    if (outcome.exitStatus == hv::exit_status::kTimeout) {
+        // A guest that stopped answering: was console input still waiting for it?
+        const devices::UartState u = vm.board().uart().state();
+        fmt::print(out, "console at the timeout: COM1 holds {} received bytes, {} more wait on the host side, IER {:#04x}, "
+                        "IRQ line {}\n",
+                   u.rxCount, u.hostQueued, u.ier, u.irqLevel ? "high" : "low");
+    }
 
     if (auto t = vm.secondsToFirstEntry())
         fmt::print(out, "startup: first guest entry {:.3f} ms after main(), {:.3f} ms after VM creation began\n",
