@@ -31,6 +31,19 @@ enum class ExitReason : uint8_t {
 
 const char* exitReasonName(ExitReason reason);
 
+// Exits caused by the guest executing a privileged instruction (HLT, MOV CR, INVLPG, RDMSR,
+// WRMSR): what a deprivileged (PV) kernel asks for with hypercalls instead.
+constexpr bool isPrivilegedInstructionExit(ExitReason reason) {
+    switch (reason) {
+    case ExitReason::Hlt:
+    case ExitReason::CrAccess:
+    case ExitReason::Invlpg:
+    case ExitReason::MsrRead:
+    case ExitReason::MsrWrite: return true;
+    default: return false;
+    }
+}
+
 struct IoDetail {
     uint16_t port;
     uint8_t size;  // 1, 2, 4

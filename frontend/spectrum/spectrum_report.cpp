@@ -17,6 +17,14 @@ uint64_t total(const std::array<uint64_t, kReasons>& counts) {
     return n;
 }
 
+// Exits (VMM and in-engine) that a privileged instruction caused.
+uint64_t privilegedInstructionExits(const hv::ExitCounters& exits) {
+    uint64_t n = 0;
+    for (size_t k = 0; k < kReasons; ++k)
+        if (cpu::isPrivilegedInstructionExit(static_cast<cpu::ExitReason>(k))) n += exits.byVmm[k] + exits.inEngine[k];
+    return n;
+}
+
 std::string withCommas(uint64_t n) {
     const std::string digits = std::to_string(n);
     std::string text;
@@ -72,8 +80,8 @@ void printSpectrumText(std::FILE* out, const SpectrumReport& report) {
     }
 
     const SpectrumRow* base = baseline(report);
-    fmt::print(out, "\n{:<15} {:<4} {:<4} {:<4} {:<4} {:<7} {:>12} {:>9} {:>10} {:>8}\n", "preset", "priv", "boot", "irq",
-               "dev", "engine", "VMM exits", "vs first", "handlers s", "run s");
+    fmt::print(out, "\n{:<15} {:<4} {:<4} {:<4} {:<4} {:<7} {:>12} {:>9} {:>10} {:>10} {:>8}\n", "preset", "priv", "boot",
+               "irq", "dev", "engine", "VMM exits", "vs first", "priv insns", "handlers s", "run s");
     for (const SpectrumRow& row : report.rows) {
         const auto way = [&](hv::Way w, hv::Way asked) {
             return fmt::format("{}{}", hv::wayName(w), w != asked ? "*" : "");
@@ -87,9 +95,9 @@ void printSpectrumText(std::FILE* out, const SpectrumReport& report) {
         }
         const uint64_t exits = total(row.exits.byVmm);
         const uint64_t baseExits = base ? total(base->exits.byVmm) : 0;
-        fmt::print(out, "{:<7} {:>12} {:>9} {:>10.3f} {:>8.3f}\n", row.engine, withCommas(exits),
+        fmt::print(out, "{:<7} {:>12} {:>9} {:>10} {:>10.3f} {:>8.3f}\n", row.engine, withCommas(exits),
                    baseExits ? fmt::format("{:.3f}", static_cast<double>(exits) / static_cast<double>(baseExits)) : "-",
-                   row.handlerSeconds, row.runSeconds);
+                   withCommas(privilegedInstructionExits(row.exits)), row.handlerSeconds, row.runSeconds);
     }
 }
 
@@ -116,6 +124,7 @@ void printSpectrumJson(std::FILE* out, const SpectrumReport& report) {
             {"figures", row.figures},
             {"vmm_exits", total(row.exits.byVmm)},
             {"vmm_exits_by_reason", exits},
+            {"privileged_instruction_exits", privilegedInstructionExits(row.exits)},
             {"engine_exits_by_reason", inEngine},
             {"run_seconds", row.runSeconds},
             {"handler_seconds", row.handlerSeconds},
