@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "devices/uart16550.hpp"
+#include "hv/kvm_engine.hpp"
 #include "hv/pc_board.hpp"
 #include "hv/vm.hpp"
 
@@ -45,6 +46,8 @@ void printSummary(std::FILE* out, hv::Vm& vm, const hv::RunOutcome& outcome, dou
         fmt::print(out, "console at the timeout: COM1 holds {} received bytes, {} more wait on the host side, IER {:#04x}, "
                         "IRQ line {}\n",
                    u.rxCount, u.hostQueued, u.ier, u.irqLevel ? "high" : "low");
+        if (auto* kvm = dynamic_cast<hv::KvmEngine*>(&vm.engine()))
+            if (const std::string pic = kvm->kernelPicSummary(); !pic.empty()) fmt::print(out, "in-kernel 8259s: {}\n", pic);
     }
 
     if (auto t = vm.secondsToFirstEntry())

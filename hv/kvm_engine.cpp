@@ -612,6 +612,20 @@ void KvmEngine::setIrqLine(unsigned gsi, bool level) {
         spdlog::warn("KVM_IRQ_LINE (GSI {}, level {}) failed: {}", gsi, level, std::strerror(errno));
 }
 
+std::string KvmEngine::kernelPicSummary() {
+    if (!irqchip_) return {};
+    std::string text;
+    for (uint32_t chip : {KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE}) {
+        kvm_irqchip state{};
+        state.chip_id = chip;
+        if (ioctl(vmFd_, KVM_GET_IRQCHIP, &state) < 0) return fmt::format("KVM_GET_IRQCHIP failed: {}", errnoText());
+        const kvm_pic_state& pic = state.chip.pic;
+        text += fmt::format("{}{} irr {:#04x} imr {:#04x} isr {:#04x} elcr {:#04x}", text.empty() ? "" : ", ",
+                            chip == KVM_IRQCHIP_PIC_MASTER ? "master" : "slave", pic.irr, pic.imr, pic.isr, pic.elcr);
+    }
+    return text;
+}
+
 void KvmEngine::requestInterruptWindow(bool on) {
     if (run_) run_->request_interrupt_window = on ? 1 : 0;
 }

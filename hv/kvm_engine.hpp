@@ -61,6 +61,9 @@ public:
     // KVM_IRQ_LINE: drives GSI `gsi` (an ISA IRQ 0-15 or IOAPIC pin) of the in-kernel irqchip.
     // Any thread.
     void setIrqLine(unsigned gsi, bool level);
+    // The in-kernel 8259 pair's registers (KVM_GET_IRQCHIP), for diagnostics: "master irr .. imr
+    // .. isr .., slave ...". Empty without the in-kernel irqchip.
+    std::string kernelPicSummary();
 
     // Seconds spent creating the VM (open to vCPU ready), for the startup figure.
     double setupSeconds() const { return setupSeconds_; }
