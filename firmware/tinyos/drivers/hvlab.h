@@ -20,12 +20,15 @@ enum {
     HVLAB_TIMER_SET = 4,     /* (absolute deadline in ns, 0 cancels): event 0 when it passes */
     HVLAB_EVENT_INIT = 5,    /* (physical page, vector): events arrive through them */
     HVLAB_EVENT_RAISE = 6,   /* (port): mark an event pending (for testing) */
+    HVLAB_EVENT_BIND_IRQ = 7, /* (interrupt line 0-23, port 2-63): the line's rising edges raise the port */
+    HVLAB_BLOCK = 8,         /* (): clear upcall_mask, sleep until an upcall is owed (idle without HLT) */
 };
 
 /* Event ports. */
 enum {
     HVLAB_EVENT_TIMER = 0,         /* the timer_set deadline passed */
     HVLAB_EVENT_CONSOLE_INPUT = 1, /* console input waits for console_read */
+    HVLAB_EVENT_FIRST_IRQ = 2,     /* tinyos binds interrupt line n to port 2 + n */
     HVLAB_EVENT_PORTS = 64,
 };
 
