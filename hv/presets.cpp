@@ -70,7 +70,7 @@ std::optional<std::string> whyInvalid(const Modes& m, bool haveKernel) {
                "updates through hypercalls) is not implemented in hvlab yet";
     if (m.boot == Way::P && !haveKernel)
         return "boot P enters a kernel directly with a boot-info struct and no BIOS: give one with --kernel "
-               "(Linux bzImage or multiboot)";
+               "(a PVH ELF kernel such as tinyos-kernel.elf, a Linux bzImage or a multiboot kernel)";
     return std::nullopt;
 }
 
