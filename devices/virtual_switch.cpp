@@ -96,6 +96,7 @@ void VirtualSwitch::forward(Port& from, std::span<const uint8_t> frame) {
     }
     ++from.framesIn_;
     from.bytesIn_ += frame.size();
+    ++framesIn_;
     if (capture_) capture_->write(frame);
 
     const auto destination = frame.first(6);

@@ -97,6 +97,8 @@ public:
     size_t portCount() const;
     size_t learnedAddresses() const;
     uint64_t floodedFrames() const { return flooded_; }
+    // Frames every port together has sent into the switch (malformed ones not counted).
+    uint64_t framesIn() const { return framesIn_; }
 
 private:
     void forward(Port& from, std::span<const uint8_t> frame);
@@ -107,6 +109,7 @@ private:
     std::vector<std::shared_ptr<Port>> ports_;
     std::unordered_map<uint64_t, std::shared_ptr<Port>> macTable_;
     std::atomic<uint64_t> flooded_{0};
+    std::atomic<uint64_t> framesIn_{0};
 };
 
 }  // namespace hvlab::devices

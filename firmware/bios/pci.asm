@@ -81,8 +81,8 @@ pci_write8:
         pop dx
         ret
 
-pirq_irqs:
-        db 10, 10, 11, 11               ; PIRQA, PIRQB, PIRQC, PIRQD
+pirq_irqs:                              ; PIRQA, PIRQB, PIRQC, PIRQD (also in the DSDT's links)
+        db PCI_PIRQ_IRQS & 0xFF, (PCI_PIRQ_IRQS >> 8) & 0xFF, (PCI_PIRQ_IRQS >> 16) & 0xFF, PCI_PIRQ_IRQS >> 24
 
 ; ------------------------------------------------------------ pci_init ---
 

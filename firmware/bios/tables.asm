@@ -10,8 +10,9 @@
 ;   EBDA (0x9F000, reserved in the E820 map), built at POST:
 ;     0x9F400  MP configuration table ("PCMP")
 ;     0x9FA00  RSDT -> FADT, MADT     0x9FA40  FACS
-;     0x9FA80  FADT -> FACS, DSDT     0x9FB00  DSDT
-;     0x9FB40  MADT ("APIC")
+;     0x9FA80  FADT -> FACS, DSDT     0x9FB40  MADT ("APIC")
+;   upper memory (RAM below the ROM's alias, reserved in the E820 map):
+;     0xE0000  DSDT (dsdt.asm: too big for the EBDA)
 ; The two pointers in ROM are fixed at assembly time (the EBDA never moves
 ; during POST), so their checksums are computed by nasm; the tables in the
 ; EBDA depend on the machine (CPU count, PCI devices) and are checksummed
@@ -31,9 +32,11 @@
 ; * ACPI: FADT revision 1 with SCI on IRQ 9, no SMI command port (the
 ;   machine is in ACPI mode from the start), the PM1a event/control
 ;   blocks at 0x600/0x604 and, when the PIIX4 PM function exists, the PM
-;   timer at 0x608 (24-bit); no GPE blocks.  A DSDT with only \_S5 (soft
-;   off, SLP_TYP 0 as the PIIX4 PM of QEMU expects).  A FACS (required by
-;   ACPI 1.0; nothing in it is used).
+;   timer at 0x608 (24-bit); no GPE blocks.  A DSDT with \_S5 (soft off,
+;   SLP_TYP 0 as the PIIX4 PM of QEMU expects) and the PCI root bridge PCI0
+;   with its resources and a _PRT through four interrupt links (dsdt.asm),
+;   so an OS that routes PCI interrupts by ACPI finds them.  A FACS
+;   (required by ACPI 1.0; nothing in it is used).
 
         bits 16
 
@@ -384,13 +387,7 @@ acpi_finish:
         pop ax
         ret
 
-; A DSDT needs only its header to be valid; this one holds one object:
-;   Name (_S5, Package (4) { 0, 0, 0, 0 })   (soft-off: SLP_TYP = 0)
-; AML: NameOp 08, NameSeg "_S5_", PackageOp 12, PkgLength 06 (itself,
-; NumElements and four ZeroOps), NumElements 04, ZeroOp 00 x 4.
-dsdt_aml:
-        db 0x08, "_S5_", 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00
-dsdt_aml_end:
+%include "dsdt.asm"
 
 ; acpi_build: all ACPI tables in the EBDA.  FS = ES = EBDA.
 acpi_build:
@@ -403,22 +400,26 @@ acpi_build:
         mov di, EB_ACPI_FACS
         mov dword [es:di + 0], 'FACS'
         mov dword [es:di + 4], 64
-        ; ---- DSDT
-        mov di, EB_ACPI_DSDT
+        ; ---- DSDT: the header, then the AML from this ROM
+        push es
+        mov ax, ACPI_DSDT_LINEAR >> 4
+        mov es, ax
+        xor di, di
         mov eax, 'DSDT'
         mov cl, 1
         call acpi_header
         mov si, dsdt_aml
-        add di, 36
+        mov di, 36
 .aml:
         mov al, [cs:si]
         stosb
         inc si
         cmp si, dsdt_aml_end
         jb .aml
-        mov di, EB_ACPI_DSDT
+        xor di, di
         mov cx, 36 + dsdt_aml_end - dsdt_aml
         call acpi_finish
+        pop es
         ; ---- FADT, revision 1 (116 bytes)
         mov di, EB_ACPI_FADT
         xor ax, ax
@@ -429,7 +430,7 @@ acpi_build:
         mov cl, 1
         call acpi_header
         mov dword [es:di + 36], EBDA_LINEAR + EB_ACPI_FACS  ; FIRMWARE_CTRL
-        mov dword [es:di + 40], EBDA_LINEAR + EB_ACPI_DSDT  ; DSDT
+        mov dword [es:di + 40], ACPI_DSDT_LINEAR            ; DSDT
         mov byte [es:di + 44], 1        ; INT_MODEL: APIC
         mov word [es:di + 46], ACPI_SCI_IRQ                 ; SCI_INT
         mov dword [es:di + 48], 0       ; SMI_CMD: none, always in ACPI mode

@@ -37,7 +37,7 @@ CLI::App* addSpectrumCommand(CLI::App& app, SpectrumCommandOptions& o) {
     spectrum->add_option("--kernel", o.kernel,
                          "The tinyos kernel ELF the boot P rows (pvh) boot directly through PVH (default: "
                          "tinyos-kernel.elf built with this hvlab)");
-    spectrum->add_option("--workload", o.workloads, "Workloads, comma-separated: disk, net, timer, pagefault, syscall, cpu")
+    spectrum->add_option("--workload", o.workloads, "Workloads, comma-separated: disk, net, ping, timer, pagefault, syscall, cpu")
         ->delimiter(',')
         ->capture_default_str();
     spectrum->add_option("--presets", o.presets, fmt::format("Presets to run, comma-separated (default: all: {})", names))
@@ -86,7 +86,8 @@ int spectrumCommand(const SpectrumCommandOptions& o) {
     for (const std::string& name : o.workloads) {
         const Workload* w = findWorkload(name);
         if (!w) {
-            fmt::print(stderr, "hvlab: error: unknown workload '{}' (disk, net, timer, pagefault, syscall, cpu)\n", name);
+            fmt::print(stderr, "hvlab: error: unknown workload '{}' ({})\n", name,
+                       fmt::join(workloadNames(), ", "));
             return hv::exit_status::kUsage;
         }
         workloads.push_back(w);
@@ -100,6 +101,7 @@ int spectrumCommand(const SpectrumCommandOptions& o) {
         report.guest = std::filesystem::path(options.disk).filename().string();
         report.workload = workload->name;
         report.command = workload->command;
+        report.unit = workload->unit;
         if (!useKvm) report.kvmNote = o.engine == "interp" ? "--engine interp" : fmt::format("no KVM here ({})", why);
         for (const hv::Preset* preset : presets) {
             if (!o.json && !o.csv) fmt::print(stderr, "hvlab spectrum: {} under {}...\n", workload->name, preset->name);

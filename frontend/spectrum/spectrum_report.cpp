@@ -50,6 +50,20 @@ std::string modesText(const SpectrumRow& row) {
                        hv::wayName(row.modes.boot), hv::wayName(row.modes.interrupts), hv::wayName(row.modes.devices));
 }
 
+double exitsPerUnit(const SpectrumRow& row) {
+    return row.units ? static_cast<double>(total(row.exits.byVmm)) / static_cast<double>(row.units) : 0.0;
+}
+
+// "exits/frame" (10 wide) for a workload with a unit of work.
+std::string perUnitHeader(const SpectrumReport& report) {
+    return report.unit.empty() ? "" : fmt::format(" {:>12}", fmt::format("exits/{}", report.unit.substr(0, 6)));
+}
+
+std::string perUnitCell(const SpectrumReport& report, const SpectrumRow& row) {
+    if (report.unit.empty()) return "";
+    return fmt::format(" {:>12}", row.units ? fmt::format("{:.3f}", exitsPerUnit(row)) : "-");
+}
+
 const SpectrumRow* baseline(const SpectrumReport& report) {
     for (const SpectrumRow& row : report.rows)
         if (row.skipped.empty()) return &row;  // the first that ran (emulated, normally)
@@ -75,13 +89,18 @@ void printSpectrumText(std::FILE* out, const SpectrumReport& report) {
             fmt::print(out, "  {:<8}{}\n", k == 0 ? "figure:" : "", row.figures[k]);
         fmt::print(out, "  exits:  {} handled by the VMM ({}); {} inside the engine\n", withCommas(total(row.exits.byVmm)),
                    byReason(row.exits.byVmm), withCommas(total(row.exits.inEngine)));
+        if (row.units)
+            fmt::print(out, "  per {}: {:.3f} VMM exits ({} {}s)\n", report.unit, exitsPerUnit(row), withCommas(row.units),
+                       report.unit);
+        if (row.switchFrames) fmt::print(out, "  switch: {} frames entered the virtual switch\n", withCommas(row.switchFrames));
         fmt::print(out, "  time:   {:.3f} s, of which {:.3f} s in exit handlers and {:.3f} s in the guest and engine\n",
                    row.runSeconds, row.handlerSeconds, row.runSeconds - row.handlerSeconds);
     }
 
     const SpectrumRow* base = baseline(report);
-    fmt::print(out, "\n{:<15} {:<4} {:<4} {:<4} {:<4} {:<7} {:>12} {:>9} {:>10} {:>10} {:>8}\n", "preset", "priv", "boot",
-               "irq", "dev", "engine", "VMM exits", "vs first", "priv insns", "handlers s", "run s");
+    fmt::print(out, "\n{:<15} {:<4} {:<4} {:<4} {:<4} {:<7} {:>12}{} {:>9} {:>10} {:>10} {:>8}\n", "preset", "priv",
+               "boot", "irq", "dev", "engine", "VMM exits", perUnitHeader(report), "vs first", "priv insns", "handlers s",
+               "run s");
     for (const SpectrumRow& row : report.rows) {
         const auto way = [&](hv::Way w, hv::Way asked) {
             return fmt::format("{}{}", hv::wayName(w), w != asked ? "*" : "");
@@ -95,7 +114,8 @@ void printSpectrumText(std::FILE* out, const SpectrumReport& report) {
         }
         const uint64_t exits = total(row.exits.byVmm);
         const uint64_t baseExits = base ? total(base->exits.byVmm) : 0;
-        fmt::print(out, "{:<7} {:>12} {:>9} {:>10} {:>10.3f} {:>8.3f}\n", row.engine, withCommas(exits),
+        fmt::print(out, "{:<7} {:>12}{} {:>9} {:>10} {:>10.3f} {:>8.3f}\n", row.engine, withCommas(exits),
+                   perUnitCell(report, row),
                    baseExits ? fmt::format("{:.3f}", static_cast<double>(exits) / static_cast<double>(baseExits)) : "-",
                    withCommas(privilegedInstructionExits(row.exits)), row.handlerSeconds, row.runSeconds);
     }
@@ -128,9 +148,13 @@ void printSpectrumJson(std::FILE* out, const SpectrumReport& report) {
             {"engine_exits_by_reason", inEngine},
             {"run_seconds", row.runSeconds},
             {"handler_seconds", row.handlerSeconds},
+            {"units", row.units},
+            {"exits_per_unit", exitsPerUnit(row)},
+            {"switch_frames", row.switchFrames},
         });
     }
-    const nlohmann::json doc = {{"guest", report.guest}, {"workload", report.workload}, {"command", report.command},
+    const nlohmann::json doc = {{"guest", report.guest},     {"workload", report.workload},
+                                {"command", report.command}, {"unit", report.unit},
                                 {"kvm_note", report.kvmNote}, {"presets", rows}};
     fmt::print(out, "{}\n", doc.dump(2));
 }
@@ -144,13 +168,14 @@ void printSpectrumCsv(std::FILE* out, const SpectrumReport& report) {
     };
     fmt::print(out, "preset,privileged,boot,interrupts,devices,engine,ran,vmm_exits");
     for (size_t k = 0; k < kReasons; ++k) fmt::print(out, ",{}", cpu::exitReasonName(static_cast<cpu::ExitReason>(k)));
-    fmt::print(out, ",run_seconds,handler_seconds,figure\n");
+    fmt::print(out, ",run_seconds,handler_seconds,units,exits_per_unit,switch_frames,figure\n");
     for (const SpectrumRow& row : report.rows) {
         fmt::print(out, "{},{},{},{},{},{},{},{}", row.preset->name, hv::wayName(row.modes.privileged),
                    hv::wayName(row.modes.boot), hv::wayName(row.modes.interrupts), hv::wayName(row.modes.devices),
                    row.engine, row.skipped.empty() ? 1 : 0, total(row.exits.byVmm));
         for (size_t k = 0; k < kReasons; ++k) fmt::print(out, ",{}", row.exits.byVmm[k]);
-        fmt::print(out, ",{:.6f},{:.6f},{}\n", row.runSeconds, row.handlerSeconds,
+        fmt::print(out, ",{:.6f},{:.6f},{},{:.3f},{},{}\n", row.runSeconds, row.handlerSeconds, row.units,
+                   exitsPerUnit(row), row.switchFrames,
                    quoted(row.skipped.empty() ? (row.figures.empty() ? "" : row.figures.front()) : row.skipped));
     }
 }

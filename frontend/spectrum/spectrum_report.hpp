@@ -14,6 +14,7 @@ struct SpectrumReport {
     std::string guest;     // what was booted
     std::string workload;  // its name
     std::string command;   // what was typed
+    std::string unit;      // the workload's unit of work ("frame"), empty if it has none
     std::string kvmNote;   // why the presets ran as their variants without KVM (empty: KVM was used)
     std::vector<SpectrumRow> rows;
 };

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -16,13 +17,17 @@ namespace hvlab::frontend {
 
 namespace {
 
-const std::array<Workload, 6> kWorkloads{{
-    {"disk", "bench disk", {"disk PIO:", "disk DMA:", "disk virtio-blk:"}},
-    {"net", "bench net 10.0.0.3", {"net ICMP echo:", "net ARP request:"}},
-    {"timer", "bench timer", {"timer: "}},
-    {"pagefault", "bench pagefault", {"pagefault:"}},
-    {"syscall", "bench syscall", {"syscall:"}},
-    {"cpu", "bench cpu", {"cpu:"}},
+// `net` streams UDP to a second VM (throughput: one exit per frame on the e1000, one per burst
+// on virtio-net); `ping` times ARP and ICMP round trips with it (latency: one or two per packet
+// either way).
+const std::array<Workload, 7> kWorkloads{{
+    {"disk", "bench disk", {"disk PIO:", "disk DMA:", "disk virtio-blk:"}, "sector", R"(read (\d+) sectors)", 1},
+    {"net", "bench udp 10.0.0.3 32768", {"net UDP stream:"}, "frame", R"((\d+) frames of)", 2},
+    {"ping", "bench net 10.0.0.3", {"net ICMP echo:", "net ARP request:"}, "round trip", R"((\d+) round trips)", 2},
+    {"timer", "bench timer", {"timer: "}, "", "", 1},
+    {"pagefault", "bench pagefault", {"pagefault:"}, "", "", 1},
+    {"syscall", "bench syscall", {"syscall:"}, "", "", 1},
+    {"cpu", "bench cpu", {"cpu:"}, "", "", 1},
 }};
 
 constexpr const char* kPrompt = "tinyos> ";
@@ -62,6 +67,17 @@ hv::ExitCounters difference(const hv::ExitCounters& after, const hv::ExitCounter
 
 }  // namespace
 
+uint64_t countUnits(const Workload& workload, const std::vector<std::string>& figures) {
+    if (workload.unitPattern.empty()) return 0;
+    const std::regex pattern(workload.unitPattern);
+    uint64_t units = 0;
+    for (const std::string& line : figures) {
+        std::smatch m;
+        if (std::regex_search(line, m, pattern)) units += std::stoull(m[1].str());
+    }
+    return units;
+}
+
 const Workload* findWorkload(const std::string& name) {
     for (const Workload& w : kWorkloads)
         if (w.name == name) return &w;
@@ -87,8 +103,8 @@ SpectrumRow runSpectrumRow(const hv::Preset& preset, const Workload& workload, c
         return row;
     }
 
-    const bool net = workload.name == "net";
-    const unsigned vmCount = net ? 2 : 1;  // `bench net` pings a second VM
+    const bool net = workload.vms > 1;
+    const unsigned vmCount = workload.vms;
     RunOptions o;
     o.disks = {options.disk};
     if (directBoot) o.kernel = options.kernel;  // PVH: no BIOS, the kernel entered directly
@@ -117,6 +133,7 @@ SpectrumRow runSpectrumRow(const hv::Preset& preset, const Workload& workload, c
                 return row;
             }
         hv::Vm& vm = *vms[0]->vm;
+        const uint64_t switchBefore = setup.network ? setup.network->framesIn() : 0;
         const hv::ExitCounters before = vm.exits().counters();
         const auto began = std::chrono::steady_clock::now();
         vm.queueSerialInput(workload.command + "\n");
@@ -126,11 +143,13 @@ SpectrumRow runSpectrumRow(const hv::Preset& preset, const Workload& workload, c
         }
         row.runSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
         row.exits = difference(vm.exits().counters(), before);
+        row.switchFrames = (setup.network ? setup.network->framesIn() : 0) - switchBefore;
         uint64_t handlerNs = 0;
         for (uint64_t ns : row.exits.costNs) handlerNs += ns;
         row.handlerSeconds = static_cast<double>(handlerNs) / 1e9;
         row.figures = figureLines(vms[0]->console.text(), workload);
         if (row.figures.empty()) row.skipped = fmt::format("'{}' printed no figure", workload.command);
+        row.units = countUnits(workload, row.figures);
         for (auto& r : vms) r->vm->queueSerialInput("poweroff\n");
     } catch (const std::exception& e) {
         row.skipped = e.what();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,14 @@
 namespace hvlab::frontend {
 
 struct Workload {
-    std::string name;     // disk, net, timer, pagefault, syscall, cpu
+    std::string name;     // disk, net, ping, timer, pagefault, syscall, cpu
     std::string command;  // what is typed at the tinyos shell
     std::vector<std::string> figurePrefixes;  // the lines of its output that carry its figures
+    // The unit of work whose count the figures give ("sector", "frame"; empty: none), and a
+    // regular expression whose first group is that count in a figure line (summed over the lines).
+    std::string unit;
+    std::string unitPattern;
+    unsigned vms = 1;     // 2: a second VM on the switch for the first to talk to
 };
 
 // The workloads tinyos's `bench` offers; nullptr for an unknown name.
@@ -32,7 +38,12 @@ struct SpectrumRow {
     hv::ExitCounters exits;     // of the workload only (counters after minus before)
     double runSeconds = 0;      // wall time of the workload
     double handlerSeconds = 0;  // of which in the VMM's exit handlers
+    uint64_t units = 0;         // units of work the figures report (Workload::unit), 0 if none
+    uint64_t switchFrames = 0;  // frames that entered the virtual switch during the workload
 };
+
+// The units of work `figures` report for `workload` (0 when it has no unit or they say none).
+uint64_t countUnits(const Workload& workload, const std::vector<std::string>& figures);
 
 struct SpectrumOptions {
     std::string disk;           // tinyos image

@@ -85,6 +85,7 @@ TEST_CASE("virtual switch: unknown destinations flood, learned ones go to one po
     CHECK(countersA.bytesIn == 4 * 60);
     CHECK(countersA.framesOut == 1);
     CHECK(b->counters().framesOut == 3);
+    CHECK(sw.framesIn() == countersA.framesIn + b->counters().framesIn + c->counters().framesIn);
 }
 
 TEST_CASE("virtual switch: group source MACs are not learned; MACs move; disconnect forgets", "[vswitch]") {

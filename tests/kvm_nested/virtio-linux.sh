@@ -7,9 +7,11 @@
 #   - /sys/block/vda exists and sector 100 of the disk holds a known pattern; a write reads back;
 #   - eth0 has the configured MAC (52:54:00:12:34:02 / :03), carrier up, and VM 1 pings VM 2;
 #   - /dev/hvc0 exists and a line written to it reaches hvlab's stdout.
-# The kernel gets pci=noacpi: the hvlab BIOS's DSDT has no PCI root bridge (PNP0A03), so with ACPI
-# Linux would not scan PCI at all; without it, Linux probes bus 0 itself and takes the BIOS's
-# Interrupt Line registers (IRQ 10/11, level, active high as the MADT says).
+# Linux finds PCI through ACPI: the hvlab BIOS's DSDT describes the root bridge PCI0 (PNP0A03) with
+# a _PRT through four interrupt links (firmware/bios/dsdt.asm), so no pci=noacpi is needed; the
+# checks include Linux's lines about PCI0 and the links. VIRTIO_LINUX_APPEND adds kernel parameters
+# (e.g. VIRTIO_LINUX_APPEND=pci=noacpi for the old path: Linux probes bus 0 itself and takes the
+# BIOS's Interrupt Line registers).
 # Prints what Linux said about the devices, then PASS/FAIL lines; exit status 0 if all passed.
 # VIRTIO_LINUX_IRQCHIP=kernel runs the VMs with KVM's in-kernel irqchip (default: emulated).
 # Slow: about two minutes (Linux boots on nested KVM under TCG).
@@ -22,6 +24,7 @@ CACHE="${HVLAB_KVM_QEMU_CACHE:-$HOME/.cache/hvlab-kvm-in-qemu}/current"
 TIMEOUT="${KVM_NESTED_TIMEOUT:-600}"
 
 IRQCHIP="${VIRTIO_LINUX_IRQCHIP:-emulated}"
+APPEND="console=ttyS0 nokaslr quiet ${VIRTIO_LINUX_APPEND:-}"
 
 if ! check_out=$("$KVM_IN_QEMU" --check 2>&1); then
 	echo "virtio-linux: skipped: $(printf '%s\n' "$check_out" | sed -n 's/^kvm-in-qemu: check: FAIL: //p' | tail -n 1)"
@@ -82,7 +85,7 @@ r "carrier $($B cat /sys/class/net/eth0/carrier 2>/dev/null)"
 if $B ping -c 3 -W 5 10.0.0.$peer >/dev/null 2>&1; then r "ping 10.0.0.$peer ok"; else r "ping 10.0.0.$peer failed"; fi
 r "eth0 rx $($B cat /sys/class/net/eth0/statistics/rx_packets) tx $($B cat /sys/class/net/eth0/statistics/tx_packets)"
 $B grep -i virtio /proc/interrupts | $B tr -s ' ' | $B sed 's/^/vl: irq /' >> /report
-$B dmesg | $B grep -i -E 'virtio|vda|hvc|eth0|PCI INT|irq [0-9]+:|1af4' | $B sed 's/^/vl: dmesg /' >> /report
+$B dmesg | $B grep -i -E 'virtio|vda|hvc|eth0|PCI INT|irq [0-9]+:|1af4|PCI0|Interrupt link' | $B sed 's/^/vl: dmesg /' >> /report
 [ "$me" = 3 ] && $B sleep 20
 $B cat /report
 [ -c /dev/hvc0 ] && $B echo "vl: hvc0 hello from $mac" > /dev/hvc0
@@ -96,7 +99,7 @@ RC=0
 started=$SECONDS
 "$KVM_IN_QEMU" -t "$TIMEOUT" -m 1G -f "$(readlink -f "$kernel"):/tmp/vmlinuz" -f "$WORK/initrd.gz" \
 	-f "$WORK/vda.img" -- "$HVLAB" run --engine kvm --irqchip "$IRQCHIP" --mem 256M --timeout $((TIMEOUT - 100)) --vms 2 \
-	--kernel /tmp/vmlinuz --initrd "$WORK/initrd.gz" --append "console=ttyS0 nokaslr quiet pci=noacpi" \
+	--kernel /tmp/vmlinuz --initrd "$WORK/initrd.gz" --append "$APPEND" \
 	--disk "$WORK/vda.img,virtio" --nic=virtio --virtio-console >"$WORK/out" 2>"$WORK/err" || RC=$?
 echo "virtio-linux: nested run (--irqchip $IRQCHIP) took $((SECONDS - started)) s, status $RC"
 echo "---- what Linux printed (VM 1 unprefixed, VM 2 as [vm2]):"
@@ -119,4 +122,8 @@ check "vm2: eth0 with MAC 52:54:00:12:34:03" '\[vm2\] vl: eth0 52:54:00:12:34:03
 check "vm1: carrier up" '^vl: carrier 1'
 check "vm1 pings vm2 over virtio-net" '^vl: ping 10.0.0.3 ok'
 check "vm1: hvc0 output reaches hvlab's stdout" '^vl: hvc0 hello from 52:54:00:12:34:02'
+if [[ "$APPEND" != *pci=noacpi* ]]; then
+	check "vm1: ACPI describes the PCI root bridge PCI0" '^vl: dmesg .*ACPI: PCI Root Bridge \[PCI0\]'
+	check "vm1: the virtio INTx go through the DSDT's interrupt links" '^vl: dmesg .*Interrupt link LNK[A-D] configured for IRQ 1[01]'
+fi
 [ "$FAILED" = 0 ]

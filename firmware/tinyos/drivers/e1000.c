@@ -106,7 +106,7 @@ static struct rx_descriptor *rx_ring;
 static struct tx_descriptor *tx_ring;
 static uint8_t *rx_buffers[RX_COUNT], *tx_buffers[TX_COUNT];
 static unsigned rx_next, tx_tail;
-static uint64_t rx_packets, tx_packets;
+static uint64_t rx_packets, tx_packets, tdt_writes;
 
 static uint32_t rd(uint32_t reg) { return mmio_read32(regs + reg); }
 static void wr(uint32_t reg, uint32_t v) { mmio_write32(regs + reg, v); }
@@ -116,6 +116,7 @@ void e1000_mac(uint8_t out[6]) { memcpy(out, mac, 6); }
 unsigned e1000_irq(void) { return irq_line; }
 uint64_t e1000_rx_packets(void) { return rx_packets; }
 uint64_t e1000_tx_packets(void) { return tx_packets; }
+uint64_t e1000_doorbells(void) { return tdt_writes; }
 
 /* EEPROM words 0-2 hold the MAC address (5.6.1). EERD (13.4.4): write the word address to
  * bits 15:8 with START, poll DONE, the data is in bits 31:16. */
@@ -225,25 +226,66 @@ void e1000_poll(void)
         receive_all();
 }
 
-bool e1000_transmit(const void *frame, size_t len)
+/* Hand the next descriptor to the card with a frame `fill` writes into its buffer. False if the
+ * card still owns that descriptor (ring full) or `fill` had nothing. Interrupts off. */
+static bool transmit_one(e1000_fill_fn fill, void *ctx)
 {
-    if (!present || len > BUFFER_SIZE)
-        return false;
-    uint64_t flags = irq_save(); /* interrupt handlers transmit too (ARP and ping replies) */
     struct tx_descriptor *d = &tx_ring[tx_tail];
-    if (!(d->status & DESC_DD)) { /* the card has not sent this one yet: ring full */
-        irq_restore(flags);
+    if (!(d->status & DESC_DD)) /* the card has not sent this one yet: ring full */
         return false;
-    }
-    memcpy(tx_buffers[tx_tail], frame, len);
+    size_t len = fill(ctx, tx_buffers[tx_tail], BUFFER_SIZE);
+    if (len == 0 || len > BUFFER_SIZE)
+        return false;
     d->length = (uint16_t)len;
     d->command = TXCMD_EOP | TXCMD_IFCS | TXCMD_RS;
     d->status = 0;
     tx_tail = (tx_tail + 1) % TX_COUNT;
     wr(REG_TDT, tx_tail); /* the card now owns the descriptor and will send it */
+    tdt_writes++;
     tx_packets++;
-    irq_restore(flags);
     return true;
+}
+
+struct copy_frame {
+    const void *frame;
+    size_t len;
+};
+
+static size_t copy_frame(void *ctx, uint8_t *buffer, size_t room)
+{
+    const struct copy_frame *c = ctx;
+    if (c->len > room)
+        return 0;
+    memcpy(buffer, c->frame, c->len);
+    return c->len;
+}
+
+bool e1000_transmit(const void *frame, size_t len)
+{
+    if (!present || len > BUFFER_SIZE)
+        return false;
+    struct copy_frame c = {frame, len};
+    uint64_t flags = irq_save(); /* interrupt handlers transmit too (ARP and ping replies) */
+    bool sent = transmit_one(copy_frame, &c);
+    irq_restore(flags);
+    return sent;
+}
+
+/* A simple driver (like Linux's e1000 before it learnt to batch with xmit_more) moves the tail
+ * once per frame: under an emulated card that is one exit per frame. */
+unsigned e1000_transmit_burst(e1000_fill_fn fill, void *ctx, unsigned count)
+{
+    if (!present)
+        return 0;
+    unsigned sent = 0;
+    for (; sent < count; sent++) {
+        uint64_t flags = irq_save(); /* per frame: a long burst must not hold off the timer */
+        bool queued = transmit_one(fill, ctx);
+        irq_restore(flags);
+        if (!queued)
+            break;
+    }
+    return sent;
 }
 
 bool e1000_init(e1000_receive_fn receive)

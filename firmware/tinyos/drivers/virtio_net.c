@@ -10,6 +10,12 @@
  * back. Transmitting: header + frame in one buffer on transmitq, notify; the device returns
  * the buffer once the frame has gone. Compare drivers/e1000.c: the same two rings, but the
  * descriptor format and the "doorbell" are the same for every virtio device.
+ *
+ * Batching (what makes a paravirtual NIC cheap): a burst fills every free transmit buffer and
+ * notifies once; finished transmit buffers are found by looking at the used ring when we next
+ * send, so the transmit queue asks for no interrupts at all; with VIRTIO_F_EVENT_IDX the device
+ * also says (avail_event) when a notification is needed, e.g. not for receive buffers handed
+ * back while it still has others.
  */
 #include "drivers/virtio_net.h"
 #include "drivers/virtio_pci.h"
@@ -28,7 +34,7 @@ enum {
     HEADER_BYTES = 12,
     BUFFER_SIZE = 2048, /* header + the largest frame (1514 bytes) */
     RX_COUNT = 32,
-    TX_COUNT = 16,
+    TX_COUNT = 128, /* also the largest burst: one notification per 128 frames */
     MIN_FRAME = 60, /* Ethernet minimum without CRC: pad shorter frames */
 };
 
@@ -45,6 +51,8 @@ void virtio_net_mac(uint8_t out[6]) { memcpy(out, mac, 6); }
 unsigned virtio_net_irq(void) { return dev.irq; }
 uint64_t virtio_net_rx_packets(void) { return rx_packets; }
 uint64_t virtio_net_tx_packets(void) { return tx_packets; }
+
+uint64_t virtio_net_doorbells(void) { return rxq.notifies + txq.notifies; }
 
 static bool give_rx_buffer(uint8_t *buffer)
 {
@@ -96,27 +104,68 @@ void virtio_net_poll(void)
     }
 }
 
-bool virtio_net_transmit(const void *frame, size_t len)
+/* Put one frame `fill` writes on the transmit queue, without notifying. Interrupts off. */
+static bool queue_one(virtio_net_fill_fn fill, void *ctx)
 {
-    if (!present || len > BUFFER_SIZE - HEADER_BYTES)
+    if (tx_free_count == 0)
         return false;
-    uint64_t flags = irq_save(); /* interrupt handlers transmit too (ARP and ping replies) */
-    reclaim_tx();
-    if (tx_free_count == 0) {
-        irq_restore(flags);
+    uint8_t *buffer = tx_free[tx_free_count - 1];
+    size_t len = fill(ctx, buffer + HEADER_BYTES, BUFFER_SIZE - HEADER_BYTES);
+    if (len == 0 || len > BUFFER_SIZE - HEADER_BYTES)
         return false;
-    }
-    uint8_t *buffer = tx_free[--tx_free_count];
+    tx_free_count--;
     size_t frame_len = len < MIN_FRAME ? MIN_FRAME : len;
     memset(buffer, 0, HEADER_BYTES); /* no offloads: flags 0, gso_type NONE */
-    memcpy(buffer + HEADER_BYTES, frame, len);
     memset(buffer + HEADER_BYTES + len, 0, frame_len - len);
     struct virtq_buffer b = {(uint64_t)buffer, (uint32_t)(HEADER_BYTES + frame_len), false};
     virtq_add(&txq, &b, 1); /* cannot fail: no more buffers than descriptors */
-    virtq_notify(&txq);
     tx_packets++;
-    irq_restore(flags);
     return true;
+}
+
+struct copy_frame {
+    const void *frame;
+    size_t len;
+};
+
+static size_t copy_frame(void *ctx, uint8_t *buffer, size_t room)
+{
+    const struct copy_frame *c = ctx;
+    if (c->len > room)
+        return 0;
+    memcpy(buffer, c->frame, c->len);
+    return c->len;
+}
+
+bool virtio_net_transmit(const void *frame, size_t len)
+{
+    return virtio_net_transmit_burst(copy_frame, &(struct copy_frame){frame, len}, 1) == 1;
+}
+
+unsigned virtio_net_transmit_burst(virtio_net_fill_fn fill, void *ctx, unsigned count)
+{
+    if (!present)
+        return 0;
+    /* Interrupt handlers transmit too (ARP and ping replies): interrupts are off while we touch
+     * the queue, but only per frame, so that a long burst does not hold off the timer. A handler
+     * that transmits meanwhile notifies for our frames so far too. */
+    uint64_t flags = irq_save();
+    reclaim_tx(); /* once per burst: the buffers the device has finished with since the last one */
+    irq_restore(flags);
+    unsigned queued = 0;
+    for (; queued < count; queued++) {
+        flags = irq_save();
+        bool ok = queue_one(fill, ctx);
+        irq_restore(flags);
+        if (!ok)
+            break;
+    }
+    if (queued) {
+        flags = irq_save();
+        virtq_notify(&txq); /* one doorbell for the whole burst */
+        irq_restore(flags);
+    }
+    return queued;
 }
 
 static bool alloc_buffers(void)
@@ -139,13 +188,14 @@ static bool alloc_buffers(void)
 
 bool virtio_net_init(virtio_net_receive_fn receive)
 {
-    if (!virtio_pci_start(VIRTIO_TYPE_NET, "virtio-net", 1ull << NET_F_MAC, &dev))
+    if (!virtio_pci_start(VIRTIO_TYPE_NET, "virtio-net", 1ull << NET_F_MAC | VIRTIO_F_EVENT_IDX, &dev))
         return false;
     if (!virtio_queue_setup(&dev, RECEIVEQ, RX_COUNT, &rxq) || !virtio_queue_setup(&dev, TRANSMITQ, TX_COUNT, &txq) ||
         rxq.size < 2 || txq.size < 2) {
         virtio_fail(&dev, "virtio-net", "cannot set up the receive and transmit queues");
         return false;
     }
+    virtq_set_interrupts(&txq, false); /* finished transmit buffers are reclaimed when sending */
     if (!alloc_buffers()) {
         virtio_fail(&dev, "virtio-net", "out of memory for buffers");
         return false;

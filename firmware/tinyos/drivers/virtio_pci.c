@@ -220,7 +220,8 @@ bool virtio_queue_setup(struct virtio_device *d, uint16_t index, uint16_t max_si
     uint64_t table = pmm_alloc_page(), rings = pmm_alloc_page();
     if (!table || !rings)
         return false;
-    *q = (struct virtq){.index = index, .size = size};
+    *q = (struct virtq){.index = index, .size = size, .interrupts = true};
+    q->event_idx = (d->features & VIRTIO_F_EVENT_IDX) != 0;
     q->desc = (struct virtq_desc *)table;
     q->avail = (volatile uint16_t *)rings;
     /* The used ring must be 4-byte aligned (2.6): after flags, idx, ring[size], used_event. */
@@ -267,7 +268,40 @@ uint64_t virtio_config_read64(struct virtio_device *d, unsigned offset)
 
 /* ---- split virtqueue (2.6) ---- */
 
-enum { AVAIL_IDX = 1, AVAIL_RING = 2, USED_IDX = 1 };
+enum { AVAIL_FLAGS = 0, AVAIL_IDX = 1, AVAIL_RING = 2, USED_FLAGS = 0, USED_IDX = 1, USED_RING = 2 };
+
+/* used_event follows the available ring's entries; avail_event the used ring's (8 bytes each). */
+static volatile uint16_t *used_event(struct virtq *q) { return &q->avail[AVAIL_RING + q->size]; }
+static volatile uint16_t *avail_event(struct virtq *q) { return &q->used[USED_RING + 4 * (uint32_t)q->size]; }
+
+/* A store followed by a load of the other side's field: x86 may reorder those, so a real fence. */
+static inline void full_barrier(void) { __asm__ volatile("mfence" ::: "memory"); }
+
+/* vring_need_event (2.6.7.2): has the index moved from `old` to `new` past `event`? */
+static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+    return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+/* With EVENT_IDX: interrupt for the next used entry, or (not wanted) for one half the index
+ * space away, which the device cannot reach while we keep consuming. */
+static void update_used_event(struct virtq *q)
+{
+    if (!q->event_idx)
+        return;
+    *used_event(q) = (uint16_t)(q->last_used + (q->interrupts ? 0 : 0x8000));
+    full_barrier(); /* before we look at used->idx again: an entry used meanwhile is seen or signalled */
+}
+
+void virtq_set_interrupts(struct virtq *q, bool wanted)
+{
+    q->interrupts = wanted;
+    if (q->event_idx)
+        update_used_event(q);
+    else
+        q->avail[AVAIL_FLAGS] = wanted ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
+    full_barrier();
+}
 
 int virtq_add(struct virtq *q, const struct virtq_buffer *buffers, unsigned count)
 {
@@ -293,10 +327,18 @@ int virtq_add(struct virtq *q, const struct virtq_buffer *buffers, unsigned coun
     return head;
 }
 
-void virtq_notify(struct virtq *q)
+bool virtq_notify(struct virtq *q)
 {
-    dma_barrier(); /* avail->idx must be visible before the device looks */
+    full_barrier(); /* avail->idx must be visible before we read what the device asked for */
+    uint16_t old_idx = q->kicked_avail, new_idx = q->avail[AVAIL_IDX];
+    q->kicked_avail = new_idx;
+    bool needed = q->event_idx ? need_event(*avail_event(q), new_idx, old_idx)
+                               : !(q->used[USED_FLAGS] & VIRTQ_USED_F_NO_NOTIFY);
+    if (!needed)
+        return false;
     mmio_write16(q->notify, q->index);
+    q->notifies++;
+    return true;
 }
 
 int virtq_get_used(struct virtq *q, uint32_t *len)
@@ -307,6 +349,7 @@ int virtq_get_used(struct virtq *q, uint32_t *len)
     const volatile struct virtq_used_elem *ring = (const volatile struct virtq_used_elem *)(q->used + 2);
     struct virtq_used_elem e = {ring[q->last_used & (q->size - 1)].id, ring[q->last_used & (q->size - 1)].len};
     q->last_used++;
+    update_used_event(q);
     if (e.id >= q->size)
         return -1; /* a broken device; nothing sane to free */
     if (len)

@@ -1,4 +1,4 @@
-/* sys_net.c - network information, ping and ARP probes. */
+/* sys_net.c - network information, ping, ARP probes and the UDP stream benchmark. */
 #include "kernel/cpu.h"
 #include "kernel/syscalls.h"
 #include "kernel/timer.h"
@@ -7,8 +7,9 @@
 #include "net/arp.h"
 #include "net/icmp.h"
 #include "net/net.h"
+#include "net/udp.h"
 
-enum { MAX_TIMEOUT_MS = 10000 };
+enum { MAX_TIMEOUT_MS = 10000, MAX_STREAM_FRAMES = 1000000 };
 
 SYSCALL(sys_netinfo)
 {
@@ -61,4 +62,17 @@ SYSCALL(sys_arpprobe)
     out->rtt_ticks = timer_ticks() - ticks0;
     out->ttl = 0;
     return 0;
+}
+
+/* Send a1 UDP datagrams of a2 payload bytes to a0 as fast as the card takes them. */
+SYSCALL(sys_udpstream)
+{
+    struct udp_stream_result *out = (struct udp_stream_result *)a3;
+    if (!user_range_ok(a3, sizeof *out) || a1 > MAX_STREAM_FRAMES)
+        return ERR_INVALID;
+    struct udp_stream_result r = {0};
+    int err = udp_stream((uint32_t)a0, (uint32_t)a1, (uint32_t)a2, &r);
+    if (err == 0 || err == ERR_TIMEOUT)
+        *out = r; /* a stalled card still reports how far it got */
+    return err;
 }

@@ -44,6 +44,7 @@ static const syscall_fn syscall_table[SYS_COUNT] = {
     [SYS_NETINFO] = sys_netinfo,     [SYS_PING] = sys_ping,
     [SYS_ARPPROBE] = sys_arpprobe,   [SYS_REBOOT] = sys_reboot,
     [SYS_POWEROFF] = sys_poweroff,   [SYS_PVINFO] = sys_pvinfo,
+    [SYS_UDPSTREAM] = sys_udpstream,
 };
 
 void syscall_init(void)

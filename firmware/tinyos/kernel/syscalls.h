@@ -29,6 +29,7 @@ SYSCALL(sys_diskwrite);
 SYSCALL(sys_netinfo);
 SYSCALL(sys_ping);
 SYSCALL(sys_arpprobe);
+SYSCALL(sys_udpstream);
 /* sys_machine.c */
 SYSCALL(sys_reboot);
 SYSCALL(sys_poweroff);

@@ -30,16 +30,11 @@ void ipv4_receive(const uint8_t source_mac[6], const uint8_t *packet, size_t len
         icmp_receive(source_mac, ntohl(h->source), h->ttl, packet + header_len, total - header_len);
 }
 
-bool ipv4_send(const uint8_t destination_mac[6], uint32_t destination_ip, uint8_t protocol, const void *payload,
-               size_t len)
+void ipv4_write_header(struct ipv4_header *h, uint32_t destination_ip, uint8_t protocol, size_t payload_len)
 {
-    uint8_t packet[ETH_MAX_PAYLOAD];
-    if (len > sizeof packet - sizeof(struct ipv4_header))
-        return false;
-    struct ipv4_header *h = (struct ipv4_header *)packet;
     h->version_ihl = 0x45; /* version 4, 5 words = 20 bytes of header */
     h->tos = 0;
-    h->total_length = htons((uint16_t)(sizeof *h + len));
+    h->total_length = htons((uint16_t)(sizeof *h + payload_len));
     h->id = htons(next_id++);
     h->flags_fragment = htons(FLAG_DONT_FRAGMENT);
     h->ttl = DEFAULT_TTL;
@@ -48,6 +43,16 @@ bool ipv4_send(const uint8_t destination_mac[6], uint32_t destination_ip, uint8_
     h->source = htonl(net_if.ip);
     h->destination = htonl(destination_ip);
     h->checksum = htons(net_checksum(h, sizeof *h));
+}
+
+bool ipv4_send(const uint8_t destination_mac[6], uint32_t destination_ip, uint8_t protocol, const void *payload,
+               size_t len)
+{
+    uint8_t packet[ETH_MAX_PAYLOAD];
+    if (len > sizeof packet - sizeof(struct ipv4_header))
+        return false;
+    struct ipv4_header *h = (struct ipv4_header *)packet;
+    ipv4_write_header(h, destination_ip, protocol, len);
     memcpy(packet + sizeof *h, payload, len);
     return eth_send(destination_mac, ETH_TYPE_IPV4, packet, sizeof *h + len);
 }

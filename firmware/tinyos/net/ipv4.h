@@ -17,9 +17,11 @@ struct ipv4_header {
     uint32_t destination;
 } __attribute__((packed));
 
-enum { IP_PROTOCOL_ICMP = 1 };
+enum { IP_PROTOCOL_ICMP = 1, IP_PROTOCOL_UDP = 17 };
 
 void ipv4_receive(const uint8_t source_mac[6], const uint8_t *packet, size_t len);
+/* Write the header of a packet from us to `destination_ip` carrying `payload_len` bytes. */
+void ipv4_write_header(struct ipv4_header *h, uint32_t destination_ip, uint8_t protocol, size_t payload_len);
 /* Send to `destination_ip` whose Ethernet address is already known. */
 bool ipv4_send(const uint8_t destination_mac[6], uint32_t destination_ip, uint8_t protocol, const void *payload,
                size_t len);

@@ -7,10 +7,14 @@
 
 struct net_interface net_if;
 
-static const struct net_driver virtio_net = {"virtio-net", virtio_net_transmit, virtio_net_irq, virtio_net_poll,
-                                             virtio_net_rx_packets, virtio_net_tx_packets};
-static const struct net_driver e1000 = {"e1000", e1000_transmit, e1000_irq, e1000_poll, e1000_rx_packets,
-                                        e1000_tx_packets};
+static const struct net_driver virtio_net = {
+    "virtio-net",    virtio_net_transmit,  virtio_net_transmit_burst,  virtio_net_doorbells,
+    virtio_net_irq,  virtio_net_poll,      virtio_net_rx_packets,      virtio_net_tx_packets,
+};
+static const struct net_driver e1000 = {
+    "e1000",   e1000_transmit, e1000_transmit_burst, e1000_doorbells,
+    e1000_irq, e1000_poll,     e1000_rx_packets,     e1000_tx_packets,
+};
 
 void net_init(void)
 {

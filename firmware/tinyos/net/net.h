@@ -7,10 +7,19 @@
 #define NET_PREFIX 0x0A000000u  /* 10.0.0.0 */
 #define NET_NETMASK 0xFFFFFF00u /* /24 */
 
+/* Writes one Ethernet frame (without CRC) into `buffer` (room for `room` bytes) and returns its
+ * length, or 0 to stop. Used by transmit_burst to build frames in the card's own buffers. */
+typedef size_t (*net_fill_fn)(void *ctx, uint8_t *buffer, size_t room);
+
 /* The network card underneath: e1000 or virtio-net, chosen at boot by net_init(). */
 struct net_driver {
     const char *name;
     bool (*transmit)(const void *frame, size_t len); /* an Ethernet frame without CRC */
+    /* Queue up to `count` frames built by `fill`; returns how many (fewer when the ring is full).
+     * How often the card is told is the driver's business: see doorbells. */
+    unsigned (*transmit_burst)(net_fill_fn fill, void *ctx, unsigned count);
+    /* Writes to the card's "there is more to send" register (e1000 TDT, virtio notify) so far. */
+    uint64_t (*doorbells)(void);
     unsigned (*irq)(void);                           /* PIC line, 0xFF when polled */
     void (*poll)(void);                              /* receive work for a card without IRQ */
     uint64_t (*rx_packets)(void);

@@ -28,6 +28,7 @@ vm_type b "ip"
 vm_type a "ping 10.0.0.3 2"  # waits for A's first prompt; B's pings answered meanwhile
 vm_type a "ip"
 vm_type b "bench net 10.0.0.2"
+vm_type b "bench udp 10.0.0.2 2000"
 vm_type a "poweroff"
 vm_type b "poweroff"
 vm_wait a
@@ -42,6 +43,8 @@ check "A: replies from B" "$a" '^reply from 10\.0\.0\.3: seq=2 ttl=64 time=[0-9.
 check "A: learned B's MAC" "$a" '^arp: 10\.0\.0\.3 is at 52:54:00:12:34:03$'
 check "B: bench net ARP" "$b" '^net ARP request: 5 round trips'
 check "B: bench net ICMP" "$b" '^net ICMP echo: 10 round trips'
+check "B: bench udp" "$b" '^net UDP stream: 2000 frames of 1514 bytes in [0-9]+ us'
+check "B: one TDT write per frame" "$b" '^net UDP stream: e1000 doorbell \(TDT write\) rung 2000 times'
 
 if (( failed )); then
   printf -- '---- A ----\n%s\n---- B ----\n%s\n' "$a" "$b"

@@ -9,7 +9,7 @@
 # listening on a QEMU socket netdev, a virtio console on a pair of FIFOs. Machine B: the same
 # boot disk, virtio-net connected to A's socket. Checked: the drivers' boot lines, reading a
 # marker the script put on the virtio disk, writing and reading back, `bench disk`, A and B
-# pinging each other and `bench net`, and that the virtio console carries output and input
+# pinging each other, `bench net` and `bench udp`, and that the virtio console carries output and input
 # (B's last commands and A's poweroff are typed into the virtio console, not COM1).
 # Prints "virtio-qemu: skipped: ..." and exits 0 when QEMU is missing.
 # Ends with "N passed, N failed"; exit status 0 = all passed.
@@ -71,6 +71,7 @@ vm_type a "disk read 5"
 vm_type a "bench disk"
 vm_type a "ping 10.0.0.3 2"
 vm_type b "bench net 10.0.0.2"
+vm_type b "bench udp 10.0.0.2 2000"
 vm_type a "ip"
 vm_type b "poweroff"
 vc_type "ticks"
@@ -101,6 +102,9 @@ check "B: IDE disk (no virtio-blk)" "$b" '^disk: using IDE'
 check "B: all answered" "$b" '^3 sent, 3 received$'
 check "B: bench net ARP" "$b" '^net ARP request: 5 round trips'
 check "B: bench net ICMP" "$b" '^net ICMP echo: 10 round trips'
+check "B: bench udp" "$b" '^net UDP stream: 2000 frames of 1514 bytes in [0-9]+ us'
+check "B: bench udp notified per burst" "$b" '^net UDP stream: virtio-net doorbell \(queue notify\) rung [0-9]+ times'
+check "B: EVENT_IDX negotiated" "$b" '^virtio-net: pci .* features 12[0-9a-f]{7} '
 check "virtio console: boot output" "$vc" '^net: using virtio-net$'
 check "virtio console: shell output" "$vc" '^disk virtio-blk: read 1024 sectors'
 check "virtio console: typed ticks ran" "$a" '^[0-9]+ ticks at 1000 Hz'

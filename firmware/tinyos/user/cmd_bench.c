@@ -160,6 +160,33 @@ static void bench_net(int argc, char **argv)
     }
 }
 
+/* `bench udp [IP] [FRAMES] [PAYLOAD]`: network throughput, frames/s and MB/s (10^6 bytes). */
+static void bench_udp(int argc, char **argv)
+{
+    uint32_t ip = 0x0A000001;
+    uint64_t frames = 4096, payload = 1472; /* full-size frames: 1514 bytes on the wire */
+    if ((argc > 2 && !parse_ip(argv[2], &ip)) || (argc > 3 && !parse_u64(argv[3], &frames)) ||
+        (argc > 4 && !parse_u64(argv[4], &payload)) || frames == 0 || frames > 1000000 || payload > 1472) {
+        printf("usage: bench udp [IP] [FRAMES 1-1000000] [PAYLOAD 0-1472]\n");
+        return;
+    }
+    struct udp_stream_result r = {0};
+    long err = udpstream(ip, (uint32_t)frames, (uint32_t)payload, &r);
+    if (err < 0 && !(err == ERR_TIMEOUT && r.frames)) { /* a timeout after some frames: report them */
+        printf("net UDP stream: %s\n", error_name(err));
+        return;
+    }
+    uint64_t us = r.us ? r.us : 1;
+    uint64_t centi_mb = r.bytes * 100 / us; /* bytes per us = MB/s */
+    printf("net UDP stream: %lu frames of %lu bytes in %lu us (%lu ticks) = %lu frames/s, %lu.%02lu MB/s\n",
+           r.frames, r.frames ? r.bytes / r.frames : 0, r.us, r.ticks, r.frames * 1000000 / us, centi_mb / 100,
+           centi_mb % 100);
+    uint64_t per_bell = r.doorbells ? r.frames * 10 / r.doorbells : 0;
+    printf("net UDP stream: %s doorbell (%s) rung %lu times, %lu.%lu frames each; ring full %lu times%s\n",
+           r.driver, strcmp(r.driver, "e1000") == 0 ? "TDT write" : "queue notify", r.doorbells, per_bell / 10,
+           per_bell % 10, r.ring_full, err < 0 ? "; then the card stopped taking frames" : "");
+}
+
 static void bench_timer(void)
 {
     const unsigned seconds = 2;
@@ -212,8 +239,10 @@ void cmd_bench(int argc, char **argv)
         bench_disk();
     else if (strcmp(what, "net") == 0)
         bench_net(argc, argv);
+    else if (strcmp(what, "udp") == 0)
+        bench_udp(argc, argv);
     else if (strcmp(what, "timer") == 0)
         bench_timer();
     else
-        printf("usage: bench cpu|syscall|pagefault|disk|net [IP]|timer\n");
+        printf("usage: bench cpu|syscall|pagefault|disk|net [IP]|udp [IP] [FRAMES] [PAYLOAD]|timer\n");
 }

@@ -166,7 +166,7 @@ static const struct command commands[] = {
     {"disk", "disk read N [pio|dma] | disk write N TEXT | disk info", cmd_disk},
     {"ping", "ping IP [COUNT]         ICMP echo", cmd_ping},
     {"ip", "ip                      address, MAC, ARP cache", cmd_ip},
-    {"bench", "bench cpu|syscall|pagefault|disk|net [IP]|timer", cmd_bench},
+    {"bench", "bench cpu|syscall|pagefault|disk|net [IP]|udp [IP] [N] [BYTES]|timer", cmd_bench},
     {"pv", "pv                      hypervisor interfaces and the paths in use", cmd_pv},
     {"run", "run PROGRAM [ARG]       start a program and wait for it", cmd_run},
     {"exit", "exit                    leave a shell started with 'run shell'", cmd_exit},

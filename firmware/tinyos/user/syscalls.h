@@ -58,6 +58,10 @@ static inline long arpprobe(uint32_t ip, unsigned timeout_ms, struct ping_result
 {
     return syscall3(SYS_ARPPROBE, ip, timeout_ms, (long)r);
 }
+static inline long udpstream(uint32_t ip, uint32_t frames, uint32_t payload, struct udp_stream_result *r)
+{
+    return syscall4(SYS_UDPSTREAM, ip, frames, payload, (long)r);
+}
 static inline void reboot(void) { syscall0(SYS_REBOOT); }
 static inline void poweroff(void) { syscall0(SYS_POWEROFF); }
 static inline long pvinfo(struct pv_info *p) { return syscall1(SYS_PVINFO, (long)p); }

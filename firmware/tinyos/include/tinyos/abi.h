@@ -43,6 +43,7 @@ enum syscall_number {
     SYS_REBOOT = 19,     /* reboot() */
     SYS_POWEROFF = 20,   /* poweroff() */
     SYS_PVINFO = 21,     /* pvinfo(struct pv_info *): hypervisor, PV paths in use, counters */
+    SYS_UDPSTREAM = 22,  /* udpstream(ip, frames, payload bytes, struct udp_stream_result *) */
     SYS_COUNT
 };
 
@@ -129,6 +130,17 @@ struct net_info {
     uint16_t arp_count;
     struct arp_entry_info arp[8];
     uint64_t rx_packets, tx_packets;
+};
+
+/* What udpstream() did: `frames` UDP datagrams to the discard port as fast as the card takes them. */
+struct udp_stream_result {
+    uint64_t frames;    /* frames handed to the card */
+    uint64_t bytes;     /* their Ethernet bytes (headers and payload, no CRC) */
+    uint64_t us;        /* TSC time from the first frame queued to the last */
+    uint64_t ticks;     /* the same in timer ticks */
+    uint64_t doorbells; /* writes to the card's transmit register meanwhile (e1000 TDT, virtio notify) */
+    uint64_t ring_full; /* times the transmit ring was full and we waited for the card */
+    char driver[12];
 };
 
 struct ping_result {
