@@ -49,6 +49,11 @@ void kmain(struct boot_info *boot)
     hvlab_detect(); /* CPUID only: decides whether the console starts on the UART or PV */
     console_init();
     kprintf("\ntinyos 0.1 -- a small x86-64 teaching kernel\n");
+    uint32_t bad_magic, bad_version;
+    if (start_info_refused(&bad_magic, &bad_version))
+        panic("PVH entry: the start-info at %lx has magic %x and version %u, not an hvm_start_info (magic %x, "
+              "version 1)",
+              start_info_address(), bad_magic, bad_version, HVM_START_MAGIC);
     if (boot->load_method == BOOT_LOAD_PVH)
         kprintf("booted through PVH: hvm_start_info at %lx, %u module(s), command line \"%s\"\n",
                 start_info_address(), start_info_module_count(), start_info_cmdline());
