@@ -38,6 +38,16 @@ void VirtualSwitch::Port::enqueue(std::span<const uint8_t> frame) {
     bytesOut_ += frame.size();
 }
 
+void VirtualSwitch::Port::wake() {
+    std::lock_guard lock(wakeMutex_);
+    if (plugged_ && wake_) wake_();
+}
+
+void VirtualSwitch::Port::unplug() {
+    std::lock_guard lock(wakeMutex_);
+    plugged_ = false;
+}
+
 size_t VirtualSwitch::Port::drain(const DeliverFn& deliver) {
     size_t taken = 0;
     for (;;) {
@@ -85,6 +95,11 @@ VirtualSwitch::Port* VirtualSwitch::connect(std::string name, WakeFn wake) {
 
 void VirtualSwitch::disconnect(Port* port) {
     std::lock_guard lock(mutex_);
+    const auto it = std::find_if(ports_.begin(), ports_.end(), [&](const auto& p) { return p.get() == port; });
+    if (it == ports_.end()) return;
+    // A sender may still hold the port (forward() works on its own list of targets): from here on
+    // it queues into a port nobody drains, but never calls into the owner, which may go away now.
+    (*it)->unplug();
     std::erase_if(macTable_, [&](const auto& entry) { return entry.second.get() == port; });
     std::erase_if(ports_, [&](const auto& p) { return p.get() == port; });
 }
@@ -121,8 +136,7 @@ void VirtualSwitch::forward(Port& from, std::span<const uint8_t> frame) {
         }
     }
     for (const auto& target : targets) target->enqueue(frame);
-    for (const auto& target : targets)
-        if (target->wake_) target->wake_();
+    for (const auto& target : targets) target->wake();
 }
 
 std::optional<std::string> VirtualSwitch::portOf(const MacAddress& mac) const {

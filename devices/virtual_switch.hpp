@@ -13,7 +13,9 @@
 //
 // Thread-safety: connect/disconnect/send/drain may run on any threads at once. A Port stays
 // valid until disconnect(); the switch must outlive its ports. A wake callback runs on the
-// sender's thread with no switch lock held; it must be quick and must not block.
+// sender's thread with no switch lock held, only its own port's wake lock; it must be quick and
+// must not block. disconnect() waits for a wake of that port in progress, and none runs after it
+// returns, so the owner may free what the callback uses as soon as it has disconnected.
 #pragma once
 
 #include <array>
@@ -71,6 +73,8 @@ public:
         friend class VirtualSwitch;
         Port(VirtualSwitch& owner, std::string name, WakeFn wake, size_t capacity);
         void enqueue(std::span<const uint8_t> frame);
+        void wake();        // calls wake_ unless the port is disconnected
+        void unplug();      // no wake from now on; waits for one in progress
 
         VirtualSwitch& owner_;
         const std::string name_;
@@ -78,6 +82,8 @@ public:
         const size_t capacity_;
         mutable std::mutex mutex_;
         std::deque<std::vector<uint8_t>> queue_;
+        std::mutex wakeMutex_;  // guards plugged_ and serialises wake_ with unplug()
+        bool plugged_ = true;
         std::atomic<uint64_t> framesIn_{0}, bytesIn_{0}, malformedIn_{0}, framesOut_{0}, bytesOut_{0},
             queueDrops_{0};
     };

@@ -1,5 +1,7 @@
 #include "frontend/spectrum/spectrum_report.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -54,14 +56,18 @@ double exitsPerUnit(const SpectrumRow& row) {
     return row.units ? static_cast<double>(total(row.exits.byVmm)) / static_cast<double>(row.units) : 0.0;
 }
 
-// "exits/frame" (10 wide) for a workload with a unit of work.
+// The "exits/frame" column for a workload with a unit of work (at least 12 wide).
+std::string perUnitLabel(const SpectrumReport& report) { return fmt::format("exits/{}", report.unit); }
+
 std::string perUnitHeader(const SpectrumReport& report) {
-    return report.unit.empty() ? "" : fmt::format(" {:>12}", fmt::format("exits/{}", report.unit.substr(0, 6)));
+    if (report.unit.empty()) return "";
+    return fmt::format(" {:>{}}", perUnitLabel(report), std::max<size_t>(12, perUnitLabel(report).size()));
 }
 
 std::string perUnitCell(const SpectrumReport& report, const SpectrumRow& row) {
     if (report.unit.empty()) return "";
-    return fmt::format(" {:>12}", row.units ? fmt::format("{:.3f}", exitsPerUnit(row)) : "-");
+    return fmt::format(" {:>{}}", row.units ? fmt::format("{:.3f}", exitsPerUnit(row)) : "-",
+                       std::max<size_t>(12, perUnitLabel(report).size()));
 }
 
 const SpectrumRow* baseline(const SpectrumReport& report) {

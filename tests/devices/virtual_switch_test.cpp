@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -217,6 +218,34 @@ struct Vm {
 };
 
 }  // namespace
+
+// A VM's port goes away with the VM while the other VM keeps sending: once disconnect() has
+// returned, the switch must not call the wake callback, which points into the freed VM (the
+// crash `hvlab spectrum` once hit when the VMs were torn down).
+TEST_CASE("virtual switch: no wake callback runs after disconnect returns", "[vswitch]") {
+    VirtualSwitch sw;
+    auto* sender = sw.connect("sender");
+    std::atomic<bool> stop{false};
+    std::thread flood([&] {
+        const auto broadcast = frame(kBroadcast, kMacA);
+        while (!stop) sender->send(broadcast);
+    });
+    std::atomic<int> wakes{0}, lateWakes{0};
+    for (int round = 0; round < 300; ++round) {
+        auto alive = std::make_shared<std::atomic<bool>>(true);
+        auto* port = sw.connect("vm", [alive, &wakes, &lateWakes] {
+            if (*alive) ++wakes;
+            else ++lateWakes;  // the owner is gone: a use after free in a real VM
+        });
+        while (port->counters().framesOut == 0) std::this_thread::yield();
+        sw.disconnect(port);
+        *alive = false;
+    }
+    stop = true;
+    flood.join();
+    CHECK(wakes > 0);
+    CHECK(lateWakes == 0);
+}
 
 TEST_CASE("virtual switch: two e1000s exchange a broadcast and a unicast reply", "[vswitch][e1000]") {
     VirtualSwitch sw;

@@ -3,6 +3,7 @@
 // `hvlab spectrum`, and the frames themselves in a capture of the switch.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <pcap/pcap.h>
 #include <string>
@@ -89,7 +90,7 @@ TEST_CASE("tinyos on virtio-net: ping still answers, and `bench udp` frames are 
     char error[PCAP_ERRBUF_SIZE];
     pcap_t* pcap = pcap_open_offline(pcapPath.c_str(), error);
     REQUIRE(pcap != nullptr);
-    int datagrams = 0, inOrder = 0;
+    int datagrams = 0, inOrder = 0, wholePayload = 0;
     pcap_pkthdr* header;
     const u_char* data;
     while (pcap_next_ex(pcap, &header, &data) == 1) {
@@ -100,9 +101,12 @@ TEST_CASE("tinyos on virtio-net: ping still answers, and `bench udp` frames are 
         const int sequence = data[42] << 24 | data[43] << 16 | data[44] << 8 | data[45];
         if (sequence == datagrams) ++inOrder;
         ++datagrams;
+        if (header->caplen == 142 && std::all_of(data + 46, data + 142, [](u_char c) { return c == 'u'; }))
+            ++wholePayload;
     }
     pcap_close(pcap);
     std::remove(pcapPath.c_str());
     CHECK(datagrams == 300);
     CHECK(inOrder == 300);
+    CHECK(wholePayload == 300);  // after the number, the 96 'u's of the payload
 }
