@@ -13,12 +13,17 @@
 #include "hv/boot/multiboot_loader.hpp"
 #include "mmu/physical_map.hpp"
 
+namespace hvlab::hv {
+class PvMachine;
+}
+
 namespace hvlab::hv::boot {
 
-enum class KernelFormat { LinuxBzImage, Multiboot, Unknown };
+enum class KernelFormat { LinuxBzImage, Multiboot, PvKernel, Unknown };
 const char* kernelFormatName(KernelFormat format);
 
-// As QEMU decides: a Linux setup header ("HdrS") first, then a multiboot header.
+// As QEMU decides: a Linux setup header ("HdrS") first, then a multiboot header; an ELF64 with
+// the "hvlab" note is a PV kernel (privileged P, hv/boot/pv_boot.hpp) before that.
 KernelFormat detectKernelFormat(std::span<const uint8_t> image);
 
 // Reads a whole file; throws BootImageError ("cannot open 'x': ...", "'x' is a directory",
@@ -44,7 +49,10 @@ struct DirectBootResult {
 // Loads the kernel for a VM with `memoryBytes` of RAM (VmConfig::memoryBytes) into `memory`,
 // with the E820 map pcMemoryMap(memoryBytes). Multiboot kernels get "kernel-path append" as
 // their command line (as from QEMU and GRUB), Linux kernels `append` alone.
-// Throws BootImageError.
-DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalMap& memory, uint64_t memoryBytes);
+// A PV kernel needs `pv` (the VM's hvlab-owned machine: privileged P) and gets its initrd as
+// modules (the multiboot list syntax) and `append` as its command line; a VM with `pv` boots
+// nothing else. Throws BootImageError.
+DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalMap& memory, uint64_t memoryBytes,
+                                PvMachine* pv = nullptr);
 
 }  // namespace hvlab::hv::boot
