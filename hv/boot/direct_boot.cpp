@@ -14,12 +14,14 @@
 #include "hv/boot/linux_setup_header.hpp"
 #include "hv/boot/multiboot_header.hpp"
 #include "hv/boot/pv_boot.hpp"
+#include "hv/boot/pvh_loader.hpp"
 
 namespace hvlab::hv::boot {
 
 const char* kernelFormatName(KernelFormat format) {
     switch (format) {
         case KernelFormat::LinuxBzImage: return "Linux bzImage";
+        case KernelFormat::Pvh: return "PVH ELF kernel";
         case KernelFormat::Multiboot: return "multiboot kernel";
         case KernelFormat::PvKernel: return "PV kernel (hvlab note)";
         case KernelFormat::Unknown: return "unknown";
@@ -29,6 +31,7 @@ const char* kernelFormatName(KernelFormat format) {
 
 KernelFormat detectKernelFormat(std::span<const uint8_t> image) {
     if (linux_boot::hasLinuxHeader(image)) return KernelFormat::LinuxBzImage;
+    if (hasPvhEntryNote(image)) return KernelFormat::Pvh;
     if (isPvKernel(image)) return KernelFormat::PvKernel;
     if (multiboot::findHeader(image)) return KernelFormat::Multiboot;
     return KernelFormat::Unknown;
@@ -78,6 +81,8 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
     const std::vector<uint8_t> kernel = readBootFile(request.kernelPath, "kernel", memoryBytes);
     DirectBootResult result;
     result.format = detectKernelFormat(kernel);
+    // A kernel with both entry notes boots the way the VM asks: PV with privileged P, else PVH.
+    if (!pv && result.format == KernelFormat::PvKernel && hasPvhEntryNote(kernel)) result.format = KernelFormat::Pvh;
     if (pv && result.format != KernelFormat::PvKernel)
         throw BootImageError(fmt::format("{}: privileged P runs a deprivileged kernel: an ELF64 with the \"hvlab\" "
                                          "note (docs/hypercalls.md); this kernel is: {}",
@@ -114,6 +119,17 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
                                 : std::string());
             break;
         }
+        case KernelFormat::Pvh: {
+            const PvhLoader loader(request.kernelPath, kernel);
+            std::vector<MultibootModule> modules;
+            if (!request.initrd.empty()) modules = readMultibootModules(request.initrd, memoryBytes);
+            const PvhBoot boot = loader.load(memory, map, request.append, modules);
+            result.entry = boot.entry;
+            result.summary = fmt::format("{}: PVH {} kernel, entry at {:#x}, start-info at {:#x}, {} module(s)",
+                                         request.kernelPath, boot.elf64 ? "ELF64" : "ELF32", boot.entryPoint,
+                                         boot.startInfo, boot.modules.size());
+            break;
+        }
         case KernelFormat::Multiboot: {
             const MultibootLoader loader(request.kernelPath, kernel);
             std::vector<MultibootModule> modules;
@@ -128,9 +144,10 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
             break;
         }
         case KernelFormat::Unknown:
-            throw BootImageError(fmt::format("{}: not a kernel hvlab can boot directly: neither a Linux bzImage (no "
-                                             "\"HdrS\" at 0x202), a PV kernel (an ELF64 with an \"hvlab\" note) nor "
-                                             "a multiboot kernel (no valid header in the first 8 KiB)",
+            throw BootImageError(fmt::format("{}: not a kernel hvlab can boot directly: not a Linux bzImage (no "
+                                             "\"HdrS\" at 0x202), not a PVH ELF kernel (no Xen "
+                                             "XEN_ELFNOTE_PHYS32_ENTRY note), not a PV kernel (no \"hvlab\" note) and "
+                                             "not a multiboot kernel (no valid header in the first 8 KiB)",
                                              request.kernelPath));
     }
     spdlog::debug("{}", result.summary);

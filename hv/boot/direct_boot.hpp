@@ -1,5 +1,6 @@
-// Direct boot as QEMU's -kernel/-initrd/-append do it: read the files, tell a Linux bzImage from
-// a multiboot kernel, load it into guest memory and return the processor state to start from.
+// Direct boot as QEMU's -kernel/-initrd/-append do it: read the files, tell a Linux bzImage, a
+// PVH ELF kernel and a multiboot kernel apart, load it into guest memory and return the
+// processor state to start from.
 // No firmware runs: the VMM puts the returned state into the vCPU and runs.
 #pragma once
 
@@ -19,11 +20,12 @@ class PvMachine;
 
 namespace hvlab::hv::boot {
 
-enum class KernelFormat { LinuxBzImage, Multiboot, PvKernel, Unknown };
+enum class KernelFormat { LinuxBzImage, Pvh, PvKernel, Multiboot, Unknown };
 const char* kernelFormatName(KernelFormat format);
 
-// As QEMU decides: a Linux setup header ("HdrS") first, then a multiboot header; an ELF64 with
-// the "hvlab" note is a PV kernel (privileged P, hv/boot/pv_boot.hpp) before that.
+// As QEMU decides: a Linux setup header ("HdrS") first, then an ELF with Xen's PVH entry note
+// (XEN_ELFNOTE_PHYS32_ENTRY), an ELF64 with the "hvlab" note (a PV kernel for privileged P,
+// hv/boot/pv_boot.hpp), then a multiboot header.
 KernelFormat detectKernelFormat(std::span<const uint8_t> image);
 
 // Reads a whole file; throws BootImageError ("cannot open 'x': ...", "'x' is a directory",
@@ -36,7 +38,7 @@ std::vector<MultibootModule> readMultibootModules(const std::string& list, uint6
 
 struct DirectBootRequest {
     std::string kernelPath;  // --kernel
-    std::string initrd;      // --initrd: Linux: one file; multiboot: the module list above
+    std::string initrd;      // --initrd: Linux: one file; multiboot and PVH: the module list above
     std::string append;      // --append
 };
 
@@ -48,7 +50,7 @@ struct DirectBootResult {
 
 // Loads the kernel for a VM with `memoryBytes` of RAM (VmConfig::memoryBytes) into `memory`,
 // with the E820 map pcMemoryMap(memoryBytes). Multiboot kernels get "kernel-path append" as
-// their command line (as from QEMU and GRUB), Linux kernels `append` alone.
+// their command line (as from QEMU and GRUB), Linux and PVH kernels `append` alone.
 // A PV kernel needs `pv` (the VM's hvlab-owned machine: privileged P) and gets its initrd as
 // modules (the multiboot list syntax) and `append` as its command line; a VM with `pv` boots
 // nothing else. Throws BootImageError.

@@ -57,6 +57,12 @@ TEST_CASE("pv: a ring-1 kernel on the PV MMU passes its checks with no privilege
         CHECK(exits(c, r) == 0);
     }
     CHECK(exits(c, cpu::ExitReason::Hypercall) > 20);
+    // The upcall came while the kernel was blocked (BLOCK, not a spin on the fallback path).
+    bool blocked = false;
+    for (const hv::ExitRecord& r : vm.exits().latest(vm.exits().capacity()))
+        if (r.exit.reason == cpu::ExitReason::Hypercall && r.exit.hypercall.number == cpu::hypercall::kBlock)
+            blocked = r.exit.hypercall.result == 0;
+    CHECK(blocked);
     REQUIRE(vm.pvMachine());
     CHECK(vm.pvMachine()->syscallBounces() == 2);
     CHECK(vm.paravirt()->features() & cpu::hypercall::kFeaturePvMmu);
