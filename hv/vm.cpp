@@ -197,6 +197,13 @@ void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
     if (config_.directBoot && config_.directBootAfterPost)
         board.onPostCode = [this](uint8_t code) { directBootDue_ = directBootDue_ || code == kPostCodeBoot; };
     board_ = std::make_unique<PcBoard>(board, clock_, map_, std::move(disks));
+    if (config_.pvMmu) {
+        // A ring-1 kernel must not reach its page tables or hvlab's pages through a device or a
+        // hypercall buffer either.
+        auto guard = [this](uint64_t gpa, uint64_t len) { return !pvMachine_ || pvMachine_->mmu().writableByDevices(gpa, len); };
+        board_->setDmaWriteGuard(guard);
+        if (paravirt_) paravirt_->setWriteGuard(guard);
+    }
 }
 
 uint64_t Vm::nowNs() const {
