@@ -55,7 +55,9 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
         if (!config_.directBoot || config_.directBootAfterPost)
             throw std::invalid_argument("privileged P needs boot P: a PV kernel (--kernel, an ELF64 with the \"hvlab\" "
                                         "note) entered directly, without firmware");
-        config_.paravirt |= cpu::hypercall::kFeaturePvMmu;  // offered only to a VM booted this way
+        config_.paravirt |= cpu::hypercall::kFeaturePvMmu;
+    } else {
+        config_.paravirt &= ~uint32_t{cpu::hypercall::kFeaturePvMmu};  // offered only to a VM booted as PV
     }
     if (config_.paravirt)
         cpuid_.setLeaf({cpu::hypercall::kFeatureLeaf, 0, false, cpu::hypercall::kAbiVersion, config_.paravirt,
