@@ -91,3 +91,13 @@ TEST_CASE("pv: privileged P refuses what a ring-1 kernel cannot use", "[hv][vm][
         CHECK_THROWS_WITH(hv::Vm(std::move(config)), Catch::Contains("boot P"));
     }
 }
+
+TEST_CASE("pv: the pv_mmu feature bit is offered only to a VM booted as PV", "[hv][vm][paravirt][pvmmu]") {
+    hv::VmConfig config;
+    config.firmware = test::loadTestImage("hypercalls");
+    config.paravirt = cpu::hypercall::kFeatureConsole | cpu::hypercall::kFeaturePvMmu;
+    hv::Vm vm(std::move(config));
+    REQUIRE(vm.paravirt());
+    CHECK(vm.paravirt()->features() == cpu::hypercall::kFeatureConsole);
+    CHECK(vm.pvMachine() == nullptr);
+}
