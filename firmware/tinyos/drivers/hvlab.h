@@ -20,12 +20,15 @@ enum {
     HVLAB_TIMER_SET = 4,     /* (absolute deadline in ns, 0 cancels): event 0 when it passes */
     HVLAB_EVENT_INIT = 5,    /* (physical page, vector): events arrive through them */
     HVLAB_EVENT_RAISE = 6,   /* (port): mark an event pending (for testing) */
+    HVLAB_EVENT_BIND_IRQ = 7, /* (interrupt line 0-23, port 2-63): the line's rising edges raise the port */
+    HVLAB_BLOCK = 8,         /* (): clear upcall_mask, sleep until an upcall is owed (idle without HLT) */
 };
 
 /* Event ports. */
 enum {
     HVLAB_EVENT_TIMER = 0,         /* the timer_set deadline passed */
     HVLAB_EVENT_CONSOLE_INPUT = 1, /* console input waits for console_read */
+    HVLAB_EVENT_FIRST_IRQ = 2,     /* tinyos binds interrupt line n to port 2 + n */
     HVLAB_EVENT_PORTS = 64,
 };
 
@@ -48,6 +51,9 @@ void hvlab_log(void);
 /* A hypercall: `out dx, eax` with the number in EAX and arguments in RBX, RCX, RSI. The
  * result (>= 0, or a negated errno) comes back in RAX. */
 int64_t hvlab_call(uint32_t call, uint64_t arg1, uint64_t arg2, uint64_t arg3);
+/* A call without arguments made as `sti; out dx, eax`: STI's one-instruction shadow covers the
+ * OUT, so interrupts come on exactly as the call is made (for `block`, as "sti; hlt" for HLT). */
+int64_t hvlab_call_sti(uint32_t call);
 /* Hypercalls made so far (for `pv`). */
 uint64_t hvlab_call_count(void);
 /* VM time in ns (HVLAB_FEATURE_CLOCK). */

@@ -31,8 +31,16 @@ static uint8_t cmos_read(uint8_t reg)
 
 static uint8_t from_bcd(uint8_t v) { return (uint8_t)((v >> 4) * 10 + (v & 0x0F)); }
 
+/* Status register D reads 0x80 (VRT: valid RAM and time) on a working RTC; with no RTC at all
+ * (a PVH machine) the port reads 0xFF. */
+bool rtc_present(void) { return cmos_read(0x0D) == 0x80; }
+
 void rtc_read(struct rtc_time *t)
 {
+    if (!rtc_present()) { /* UIP would read as set forever */
+        t->hour = t->minute = t->second = 0;
+        return;
+    }
     while (cmos_read(RTC_STATUS_A) & STATUS_A_UPDATE_IN_PROGRESS)
         ;
     uint8_t sec = cmos_read(RTC_SECONDS), min = cmos_read(RTC_MINUTES), hour = cmos_read(RTC_HOURS);

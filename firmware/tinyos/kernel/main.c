@@ -9,6 +9,10 @@
  * (drivers/hvlab.c) and takes the P path for each one offered: the PV console instead of the
  * UART, the PV timer instead of the PIT, the event channel instead of the PIC. One image does
  * both; the user picks with `hvlab run --pv ...`.
+ *
+ * The same kernel.elf also boots through PVH (boot/pvh_entry.asm, kernel/start_info.c): no BIOS
+ * and no legacy devices. Finding no PIC, it takes device interrupts as events
+ * (event_bind_irq) and idles with the `block` hypercall (kernel/idle.c).
  */
 #include "drivers/disk.h"
 #include "drivers/hvlab.h"
@@ -23,7 +27,9 @@
 #include "kernel/pmm.h"
 #include "kernel/process.h"
 #include "kernel/pv_events.h"
+#include "kernel/idle.h"
 #include "kernel/sched.h"
+#include "kernel/start_info.h"
 #include "kernel/syscall.h"
 #include "kernel/timer.h"
 #include "kernel/vmm.h"
@@ -43,29 +49,46 @@ void kmain(struct boot_info *boot)
     hvlab_detect(); /* CPUID only: decides whether the console starts on the UART or PV */
     console_init();
     kprintf("\ntinyos 0.1 -- a small x86-64 teaching kernel\n");
-    kprintf("booted from drive %x with %s reads\n", boot->boot_drive,
-            boot->load_method == 2 ? "CHS (INT 13h AH=02h)" : "LBA (INT 13h AH=42h)");
+    uint32_t bad_magic, bad_version;
+    if (start_info_refused(&bad_magic, &bad_version))
+        panic("PVH entry: the start-info at %lx has magic %x and version %u, not an hvm_start_info (magic %x, "
+              "version 1)",
+              start_info_address(), bad_magic, bad_version, HVM_START_MAGIC);
+    if (boot->load_method == BOOT_LOAD_PVH)
+        kprintf("booted through PVH: hvm_start_info at %lx, %u module(s), command line \"%s\"\n",
+                start_info_address(), start_info_module_count(), start_info_cmdline());
+    else
+        kprintf("booted from drive %x with %s reads\n", boot->boot_drive,
+                boot->load_method == BOOT_LOAD_CHS ? "CHS (INT 13h AH=02h)" : "LBA (INT 13h AH=42h)");
     hvlab_log();
 
     gdt_init();     /* kernel + user segments, TSS with RSP0 and the double-fault IST */
     idt_init();     /* handlers for exceptions 0-31 and IRQs 32-47 */
-    pic_init();     /* 8259s remapped to vectors 0x20-0x2F, all lines masked */
+    if (!pic_init()) /* 8259s remapped to vectors 0x20-0x2F, all lines masked */
+        kprintf("no 8259 PIC (a machine without legacy devices): device interrupts come as events\n");
     pv_events_init(); /* hvlab's event page and upcall vector, if offered */
+    idle_init();      /* HLT, or `block` when every interrupt is an event */
     pmm_init(boot); /* free page list from the E820 map */
     vmm_init();     /* the kernel's own page tables */
     syscall_init(); /* SYSCALL/SYSRET MSRs */
     timer_init();   /* PIT at TIMER_HZ on IRQ 0, or the PV timer */
     console_start_input(); /* UART receive interrupt (IRQ 4), or PV console input (event 1) */
     sti();
-    kprintf("paths: console %s (input %s), timer %s, interrupts %s\n", console_output_path(),
-            console_input_path(), timer_is_pv() ? "pv" : "pit", interrupts_path());
+    kprintf("paths: boot %s, console %s (input %s), timer %s, interrupts %s, idle %s\n",
+            start_info_booted_pvh() ? "pvh" : "bios", console_output_path(), console_input_path(),
+            timer_is_pv() ? "pv" : "pit", interrupts_path(), idle_path());
 
     timer_calibrate_tsc();
     struct rtc_time now;
     rtc_read(&now);
-    kprintf("timer: %s at %u Hz, TSC %u.%03u MHz, RTC time %02u:%02u:%02u\n",
-            timer_is_pv() ? "PV one-shot timer (hvlab clock)" : "PIT", TIMER_HZ, timer_tsc_khz() / 1000,
-            timer_tsc_khz() % 1000, now.hour, now.minute, now.second);
+    if (rtc_present())
+        kprintf("timer: %s at %u Hz, TSC %u.%03u MHz, RTC time %02u:%02u:%02u\n",
+                timer_is_pv() ? "PV one-shot timer (hvlab clock)" : "PIT", TIMER_HZ, timer_tsc_khz() / 1000,
+                timer_tsc_khz() % 1000, now.hour, now.minute, now.second);
+    else
+        kprintf("timer: %s at %u Hz, TSC %u.%03u MHz, no RTC\n",
+                timer_is_pv() ? "PV one-shot timer (hvlab clock)" : "PIT", TIMER_HZ, timer_tsc_khz() / 1000,
+                timer_tsc_khz() % 1000);
 
     kprintf("PCI devices:\n");
     pci_scan();

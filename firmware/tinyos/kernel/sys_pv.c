@@ -1,8 +1,10 @@
-/* sys_pv.c - pvinfo(): what hvlab offers and which paths (UART or PV console, PIT or PV timer,
- * PIC or event channel) the kernel took at boot. */
+/* sys_pv.c - pvinfo(): what hvlab offers and which paths (BIOS or PVH boot, UART or PV console,
+ * PIT or PV timer, PIC or event channel, HLT or block) the kernel took at boot. */
 #include "drivers/hvlab.h"
 #include "drivers/pic.h"
 #include "kernel/console.h"
+#include "kernel/idle.h"
+#include "kernel/start_info.h"
 #include "kernel/pv_events.h"
 #include "kernel/syscalls.h"
 #include "kernel/timer.h"
@@ -30,5 +32,9 @@ SYSCALL(sys_pvinfo)
     out->timer_events = pv_events_count(HVLAB_EVENT_TIMER);
     out->console_events = pv_events_count(HVLAB_EVENT_CONSOLE_INPUT);
     out->timer_catch_ups = timer_pv_catch_ups();
+    strlcpy(out->boot, start_info_booted_pvh() ? "pvh" : "bios", sizeof out->boot);
+    strlcpy(out->idle, idle_path(), sizeof out->idle);
+    out->pic_present = pic_present();
+    out->irq_events = pv_events_irq_lines();
     return 0;
 }

@@ -35,13 +35,24 @@ enum { HANDLERS_PER_IRQ = 4 };
 static irq_handler irq_handlers[16][HANDLERS_PER_IRQ];
 static uint64_t spurious_count;
 
+static void run_irq_handlers(unsigned irq, struct trap_frame *f)
+{
+    for (int i = 0; i < HANDLERS_PER_IRQ && irq_handlers[irq][i]; i++)
+        irq_handlers[irq][i](f);
+}
+
+/* With no PIC (PVH), the line is bound to an event port and its handlers run from the upcall;
+ * the driver acknowledges its device first, so its next interrupt is a new rising edge. */
 void irq_register(unsigned irq, irq_handler handler)
 {
     irq_handler *slots = irq_handlers[irq & 15];
     for (int i = 0; i < HANDLERS_PER_IRQ; i++)
         if (!slots[i] || slots[i] == handler) {
             slots[i] = handler;
-            pic_unmask(irq & 15);
+            if (pic_present())
+                pic_unmask(irq & 15);
+            else if (!pv_events_bind_irq(irq & 15, run_irq_handlers))
+                kprintf("irq %u: no PIC and no event channel: the driver polls\n", irq & 15);
             return;
         }
     panic("irq_register: more than %d handlers on IRQ %u", HANDLERS_PER_IRQ, irq);
@@ -86,8 +97,7 @@ static void hardware_interrupt(struct trap_frame *f)
     /* Acknowledge first: the timer handler may switch to another process and come back much
      * later. Interrupts stay disabled until this handler returns, so nothing nests. */
     pic_send_eoi(irq);
-    for (int i = 0; i < HANDLERS_PER_IRQ && irq_handlers[irq][i]; i++)
-        irq_handlers[irq][i](f);
+    run_irq_handlers(irq, f);
 }
 
 void trap_dispatch(struct trap_frame *f)

@@ -96,6 +96,10 @@ struct pv_info {
     uint32_t pic_unmasked;  /* bit n: PIC line n open (devices that still use INTx) */
     uint64_t hypercalls, upcalls, timer_events, console_events;
     uint64_t timer_catch_ups; /* PV timer upcalls that made up for more than one tick */
+    char boot[8];             /* "bios" (boot sector, stage2) or "pvh" (PVH direct boot) */
+    char idle[8];             /* "hlt" or "block" */
+    uint32_t pic_present;     /* an 8259 PIC answered (none on a PVH machine) */
+    uint32_t irq_events;      /* bit n: interrupt line n arrives as an event (event_bind_irq) */
 };
 
 enum disk_mode { DISK_AUTO = 0, DISK_PIO = 1, DISK_DMA = 2 };
