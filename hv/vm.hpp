@@ -23,6 +23,7 @@
 #include "hv/boot/direct_boot.hpp"
 #include "hv/breakpoints.hpp"
 #include "hv/paravirt/paravirt_platform.hpp"
+#include "hv/paravirt/pv_machine.hpp"
 #include "hv/deadline_kicker.hpp"
 #include "hv/engine.hpp"
 #include "hv/exit_ring.hpp"
@@ -70,6 +71,10 @@ struct VmConfig {
     // 0x40000001 EBX): the PV console, clock and timer, event channel. None by default (a plain
     // PC). Events (P interrupts) exclude the in-kernel irqchip (VH interrupts).
     uint32_t paravirt = 0;
+    // Privileged P: the kernel (`directBoot`, an ELF64 with the "hvlab" note) runs deprivileged at
+    // ring 1 on the PV MMU (hv/paravirt/pv_machine.hpp); the VM offers kFeaturePvMmu. Interpreter
+    // only, boot P only (no firmware runs).
+    bool pvMmu = false;
     // Boot P with P interrupts (events): the board has no legacy devices (no PIC, PIT, RTC,
     // i8042, VGA, port 0x92, 0x61 or POST port; docs/hypercalls.md "PVH boot").
     bool legacyFree() const { return bootsWithoutFirmware() && (paravirt & cpu::hypercall::kFeatureEvents) != 0; }
@@ -176,6 +181,8 @@ public:
     mmu::PhysicalMap& memory() { return map_; }
     // The PV console, clock and event channel (its counters), or nullptr without them.
     const ParavirtPlatform* paravirt() const { return paravirt_.get(); }
+    // The PV MMU and hvlab's pages of a privileged-P VM, or nullptr.
+    const PvMachine* pvMachine() const { return pvMachine_.get(); }
     const mmu::HostMemory& hostMemory() const { return *host_; }
     cpu::CpuState& state() { return state_; }  // valid while not running
     // Direct boot: start the vCPU from `entry` (a loader's state) instead of the reset vector.
@@ -264,6 +271,9 @@ private:
     std::string directBootSummary_;
     std::optional<uint64_t> pausedAtBreakpoint_;  // resuming there steps over it first
     std::unique_ptr<ParavirtPlatform> paravirt_;  // rebuilt with the devices on reset
+    std::unique_ptr<PvMachine> pvMachine_;        // privileged P: rebuilt with the kernel on reset
+    // Privileged P: a fresh PV machine and the kernel loaded into it.
+    boot::DirectBootResult loadPvKernel();
     std::mutex paravirtInputMutex_;
     std::string paravirtInput_;  // host input on its way to the PV console
     std::atomic<bool> paravirtInputWaiting_{false};  // keeps the mutex off the exit loop when idle
