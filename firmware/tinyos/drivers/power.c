@@ -5,6 +5,9 @@
  * triple fault: with an empty IDT any exception becomes a double fault, then a triple fault,
  * and the chipset resets the CPU.
  *
+ * Deprivileged (hvlab's PV MMU) the 8042 is out of reach; the debug-exit port is one of the
+ * few hvlab's TSS opens to ring 1, so power-off works the same.
+ *
  * Power off: real PCs need ACPI for that (not implemented). Under hvlab and QEMU (with
  * -device isa-debug-exit,iobase=0xf4) a write to port 0xF4 ends the emulator, with exit
  * status (value << 1) | 1. On other machines the write goes nowhere and we just halt.
@@ -18,6 +21,10 @@ enum { KBC_STATUS = 0x64, KBC_COMMAND = 0x64, KBC_INPUT_FULL = 0x02, KBC_PULSE_R
 
 void power_reboot(void)
 {
+    if (cpu_pv) { /* no 8042 in reach, and a triple fault is hvlab's to handle, not ours */
+        kprintf("reboot: a deprivileged kernel cannot reset the machine; powering off instead\n");
+        power_off();
+    }
     kprintf("reboot: resetting the CPU through the 8042 keyboard controller\n");
     console_drain();
     cli();

@@ -7,7 +7,6 @@
  */
 #include "drivers/rtc.h"
 #include "kernel/cpu.h"
-#include <stdbool.h>
 
 enum {
     CMOS_INDEX = 0x70,
@@ -31,8 +30,12 @@ static uint8_t cmos_read(uint8_t reg)
 
 static uint8_t from_bcd(uint8_t v) { return (uint8_t)((v >> 4) * 10 + (v & 0x0F)); }
 
-void rtc_read(struct rtc_time *t)
+bool rtc_read(struct rtc_time *t)
 {
+    if (cpu_pv) {
+        *t = (struct rtc_time){0};
+        return false;
+    }
     while (cmos_read(RTC_STATUS_A) & STATUS_A_UPDATE_IN_PROGRESS)
         ;
     uint8_t sec = cmos_read(RTC_SECONDS), min = cmos_read(RTC_MINUTES), hour = cmos_read(RTC_HOURS);
@@ -49,4 +52,5 @@ void rtc_read(struct rtc_time *t)
     t->hour = hour;
     t->minute = min;
     t->second = sec;
+    return true;
 }

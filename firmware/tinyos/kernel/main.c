@@ -9,6 +9,10 @@
  * (drivers/hvlab.c) and takes the P path for each one offered: the PV console instead of the
  * UART, the PV timer instead of the PIT, the event channel instead of the PIC. One image does
  * both; the user picks with `hvlab run --pv ...`.
+ *
+ * The same image also runs deprivileged, in ring 1 under hvlab's PV MMU (`hvlab run --preset
+ * pv --kernel kernel.elf`): hvlab enters it at boot/pv_entry.asm instead of the disk boot, and
+ * from there every privileged step below takes its hypercall path (kernel/cpu.h, cpu_pv).
  */
 #include "drivers/disk.h"
 #include "drivers/hvlab.h"
@@ -38,34 +42,47 @@ static void start_process(const char *program)
     kprintf("started process %d: %s\n", pid, program);
 }
 
+static void log_boot_path(const struct boot_info *boot)
+{
+    if (boot->load_method == BOOT_LOAD_PV)
+        kprintf("entered by hvlab at ring 1 (PV MMU): no privileged instruction from here on\n");
+    else
+        kprintf("booted from drive %x with %s reads\n", boot->boot_drive,
+                boot->load_method == BOOT_LOAD_CHS ? "CHS (INT 13h AH=02h)" : "LBA (INT 13h AH=42h)");
+}
+
 void kmain(struct boot_info *boot)
 {
     hvlab_detect(); /* CPUID only: decides whether the console starts on the UART or PV */
     console_init();
     kprintf("\ntinyos 0.1 -- a small x86-64 teaching kernel\n");
-    kprintf("booted from drive %x with %s reads\n", boot->boot_drive,
-            boot->load_method == 2 ? "CHS (INT 13h AH=02h)" : "LBA (INT 13h AH=42h)");
+    log_boot_path(boot);
     hvlab_log();
+    if (cpu_pv && !hvlab_offers(HVLAB_FEATURE_PV_MMU | HVLAB_FEATURE_EVENTS | HVLAB_FEATURE_CLOCK))
+        panic("entered deprivileged, but hvlab offers no PV MMU, events or clock");
 
-    gdt_init();     /* kernel + user segments, TSS with RSP0 and the double-fault IST */
-    idt_init();     /* handlers for exceptions 0-31 and IRQs 32-47 */
-    pic_init();     /* 8259s remapped to vectors 0x20-0x2F, all lines masked */
+    gdt_init();     /* kernel + user segments, TSS with RSP0 and the double-fault IST (PV: hvlab's) */
+    idt_init();     /* handlers for exceptions 0-31 and IRQs 32-47 (PV: set_trap_table) */
+    pic_init();     /* 8259s remapped to vectors 0x20-0x2F, all lines masked (PV: none) */
     pv_events_init(); /* hvlab's event page and upcall vector, if offered */
     pmm_init(boot); /* free page list from the E820 map */
-    vmm_init();     /* the kernel's own page tables */
-    syscall_init(); /* SYSCALL/SYSRET MSRs */
+    vmm_init();     /* the kernel's own page tables (PV: hvlab's, plus the device window) */
+    syscall_init(); /* SYSCALL/SYSRET MSRs (PV: set_syscall_entry) */
     timer_init();   /* PIT at TIMER_HZ on IRQ 0, or the PV timer */
     console_start_input(); /* UART receive interrupt (IRQ 4), or PV console input (event 1) */
-    sti();
-    kprintf("paths: console %s (input %s), timer %s, interrupts %s\n", console_output_path(),
-            console_input_path(), timer_is_pv() ? "pv" : "pit", interrupts_path());
+    sti();          /* PV: the virtual IF, upcall_mask in the event page */
+    kprintf("paths: console %s (input %s), timer %s, interrupts %s, privileged %s\n", console_output_path(),
+            console_input_path(), timer_is_pv() ? "pv" : "pit", interrupts_path(), cpu_pv ? "pv" : "native");
 
     timer_calibrate_tsc();
     struct rtc_time now;
-    rtc_read(&now);
-    kprintf("timer: %s at %u Hz, TSC %u.%03u MHz, RTC time %02u:%02u:%02u\n",
-            timer_is_pv() ? "PV one-shot timer (hvlab clock)" : "PIT", TIMER_HZ, timer_tsc_khz() / 1000,
-            timer_tsc_khz() % 1000, now.hour, now.minute, now.second);
+    bool have_rtc = rtc_read(&now);
+    kprintf("timer: %s at %u Hz, TSC %u.%03u MHz, ", timer_is_pv() ? "PV one-shot timer (hvlab clock)" : "PIT",
+            TIMER_HZ, timer_tsc_khz() / 1000, timer_tsc_khz() % 1000);
+    if (have_rtc)
+        kprintf("RTC time %02u:%02u:%02u\n", now.hour, now.minute, now.second);
+    else
+        kprintf("no RTC\n");
 
     kprintf("PCI devices:\n");
     pci_scan();

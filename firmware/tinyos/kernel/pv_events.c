@@ -5,7 +5,8 @@
  *   offset  0  u64 pending          bit n: event port n is pending
  *   offset  8  u64 mask             bit n: port n never upcalls (we mask nothing)
  *   offset 16  u8  upcall_pending   an unmasked port became pending: the upcall is on its way
- *   offset 17  u8  upcall_mask      our "virtual IF"; we leave it 0 and use the real IF
+ *   offset 17  u8  upcall_mask      the "virtual IF": 0 while we use the real IF, the only
+ *                                   interrupt flag of a deprivileged kernel (kernel/pv_cpu.c)
  *   offset 24  u64 time_ns          VM time when hvlab last raised an event (any port)
  *
  * The upcall comes through the IDT like a PIC interrupt, but needs no acknowledge: there is no
@@ -20,23 +21,12 @@
 #include "kernel/layout.h"
 #include "kernel/timer.h"
 
-struct event_page {
-    uint64_t pending;
-    uint64_t mask;
-    uint8_t upcall_pending;
-    uint8_t upcall_mask;
-    uint8_t reserved[6];
-    uint64_t time_ns;
-};
-
 /* One page of kernel memory (.bss is page aligned and zeroed at boot). */
-static union {
-    struct event_page fields;
-    uint8_t bytes[PAGE_SIZE];
-} shared __attribute__((aligned(PAGE_SIZE)));
+union pv_shared_page pv_shared __attribute__((aligned(PAGE_SIZE)));
 
-static volatile struct event_page *const page = &shared.fields;
+static volatile struct pv_event_page *const page = &pv_shared.fields;
 static pv_event_handler handlers[HVLAB_EVENT_PORTS];
+static uint8_t port_irq[HVLAB_EVENT_PORTS]; /* 1 + the interrupt line bound to the port, 0 = none */
 static uint64_t counts[HVLAB_EVENT_PORTS];
 static uint64_t upcalls;
 static bool active;
@@ -45,7 +35,7 @@ bool pv_events_init(void)
 {
     if (!hvlab_offers(HVLAB_FEATURE_EVENTS))
         return false;
-    int64_t r = hvlab_call(HVLAB_EVENT_INIT, kernel_phys(&shared), VECTOR_PV_UPCALL, 0);
+    int64_t r = hvlab_call(HVLAB_EVENT_INIT, kernel_phys(&pv_shared), VECTOR_PV_UPCALL, 0);
     if (r < 0) {
         kprintf("events: event_init refused (%ld): staying with the PIC\n", r);
         return false;
@@ -62,6 +52,16 @@ void pv_event_bind(unsigned port, pv_event_handler handler)
         handlers[port] = handler;
 }
 
+int64_t pv_event_bind_irq(unsigned port, unsigned irq)
+{
+    if (port >= HVLAB_EVENT_PORTS || irq > 23)
+        return -22;
+    int64_t r = hvlab_call(HVLAB_EVENT_BIND_IRQ, irq, port, 0);
+    if (r >= 0)
+        port_irq[port] = (uint8_t)(irq + 1);
+    return r;
+}
+
 void pv_events_upcall(struct trap_frame *frame)
 {
     upcalls++;
@@ -76,6 +76,8 @@ void pv_events_upcall(struct trap_frame *frame)
         counts[port]++;
         if (handlers[port])
             handlers[port](frame);
+        else if (port_irq[port])
+            irq_dispatch(port_irq[port] - 1u, frame);
     }
 }
 
@@ -89,7 +91,7 @@ const char *interrupts_path(void)
 {
     bool bound = false;
     for (int port = 0; port < HVLAB_EVENT_PORTS; port++)
-        bound = bound || handlers[port];
+        bound = bound || handlers[port] || port_irq[port];
     if (!active || !bound)
         return "pic"; /* no event source in use (e.g. `--pv events` alone) */
     return timer_is_pv() ? "pv-events" : "pic+pv-events"; /* the tick decides who carries the load */

@@ -1,8 +1,10 @@
 /* sys_pv.c - pvinfo(): what hvlab offers and which paths (UART or PV console, PIT or PV timer,
- * PIC or event channel) the kernel took at boot. */
+ * PIC or event channel, ring 0 or the PV MMU) the kernel took at boot. */
 #include "drivers/hvlab.h"
 #include "drivers/pic.h"
 #include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/pv_mmu.h"
 #include "kernel/pv_events.h"
 #include "kernel/syscalls.h"
 #include "kernel/timer.h"
@@ -24,11 +26,14 @@ SYSCALL(sys_pvinfo)
     strlcpy(out->console_input, console_input_path(), sizeof out->console_input);
     strlcpy(out->timer, timer_is_pv() ? "pv" : "pit", sizeof out->timer);
     strlcpy(out->interrupts, interrupts_path(), sizeof out->interrupts);
+    strlcpy(out->privileged, cpu_pv ? "pv" : "native", sizeof out->privileged);
     out->pic_unmasked = pic_unmasked_lines();
     out->hypercalls = hvlab_call_count();
     out->upcalls = pv_events_upcalls();
     out->timer_events = pv_events_count(HVLAB_EVENT_TIMER);
     out->console_events = pv_events_count(HVLAB_EVENT_CONSOLE_INPUT);
     out->timer_catch_ups = timer_pv_catch_ups();
+    out->mmu_updates = pv_mmu_updates();
+    out->mmu_batches = pv_mmu_batches();
     return 0;
 }

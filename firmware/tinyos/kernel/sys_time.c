@@ -26,7 +26,7 @@ SYSCALL(sys_clockinfo)
     if (!user_range_ok(a0, sizeof *out))
         return ERR_INVALID;
     struct rtc_time now;
-    rtc_read(&now);
+    out->rtc_present = rtc_read(&now);
     out->ticks = timer_ticks();
     out->idle_ticks = sched_idle_ticks();
     out->hz = TIMER_HZ;
@@ -83,7 +83,8 @@ SYSCALL(sys_timercheck)
     if (!khz)
         return ERR_NO_DEVICE; /* no TSC calibration */
     struct rtc_time t;
-    rtc_read(&t);
+    if (!rtc_read(&t))
+        return ERR_NO_DEVICE; /* nothing to count against */
     struct edge e = {.second = t.second};
     wait_for_edge(&e, khz); /* ~1 ms resolution */
     struct edge start = e;

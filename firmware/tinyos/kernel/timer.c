@@ -17,6 +17,7 @@
 #include "drivers/pit.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/kprintf.h"
 #include "kernel/pv_events.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
@@ -66,6 +67,8 @@ void timer_init(void)
         hvlab_call(HVLAB_TIMER_SET, pv_start_ns + NS_PER_TICK, 0, 0);
         return; /* the PIT stays unprogrammed and IRQ 0 masked */
     }
+    if (cpu_pv)
+        panic("a deprivileged kernel needs hvlab's PV timer (clock and events): the PIT is out of reach");
     pit_init(TIMER_HZ);
     irq_register(TIMER_IRQ, pit_interrupt);
 }

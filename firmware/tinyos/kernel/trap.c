@@ -7,8 +7,11 @@
  *                  driver's handler.
  *   vector 48      hvlab's event upcall (kernel/pv_events.c): the PV timer and console input,
  *                  when hvlab offers them. No PIC involved, nothing to acknowledge.
+ *                  Deprivileged (PV MMU), device interrupt lines arrive here too, each bound
+ *                  to an event port, since the PIC is out of reach.
  */
 #include "kernel/trap.h"
+#include "drivers/hvlab.h"
 #include "drivers/pic.h"
 #include "kernel/cpu.h"
 #include "kernel/idt.h"
@@ -35,13 +38,38 @@ enum { HANDLERS_PER_IRQ = 4 };
 static irq_handler irq_handlers[16][HANDLERS_PER_IRQ];
 static uint64_t spurious_count;
 
+void irq_dispatch(unsigned irq, struct trap_frame *f)
+{
+    for (int i = 0; i < HANDLERS_PER_IRQ && irq_handlers[irq & 15][i]; i++)
+        irq_handlers[irq & 15][i](f);
+}
+
+/* Deprivileged there is no PIC to unmask (its ports fault in ring 1): hvlab turns the line's
+ * rising edges into an event port instead (kernel/pv_events.c), one port per line. */
+static bool irq_bound[16];
+static unsigned next_event_port = HVLAB_EVENT_FIRST_FREE;
+
+static void bind_irq_to_event(unsigned irq)
+{
+    if (irq_bound[irq])
+        return; /* a second handler on a shared line */
+    unsigned port = next_event_port++;
+    int64_t r = pv_event_bind_irq(port, irq);
+    if (r < 0)
+        panic("event_bind_irq(%u, %u) refused (%ld)", irq, port, r);
+    irq_bound[irq] = true;
+}
+
 void irq_register(unsigned irq, irq_handler handler)
 {
     irq_handler *slots = irq_handlers[irq & 15];
     for (int i = 0; i < HANDLERS_PER_IRQ; i++)
         if (!slots[i] || slots[i] == handler) {
             slots[i] = handler;
-            pic_unmask(irq & 15);
+            if (cpu_pv)
+                bind_irq_to_event(irq & 15);
+            else
+                pic_unmask(irq & 15);
             return;
         }
     panic("irq_register: more than %d handlers on IRQ %u", HANDLERS_PER_IRQ, irq);
@@ -86,16 +114,21 @@ static void hardware_interrupt(struct trap_frame *f)
     /* Acknowledge first: the timer handler may switch to another process and come back much
      * later. Interrupts stay disabled until this handler returns, so nothing nests. */
     pic_send_eoi(irq);
-    for (int i = 0; i < HANDLERS_PER_IRQ && irq_handlers[irq][i]; i++)
-        irq_handlers[irq][i](f);
+    irq_dispatch(irq, f);
 }
 
 void trap_dispatch(struct trap_frame *f)
 {
+    /* Deprivileged, hvlab's gates are trap gates: the handler masks events itself, as an
+     * interrupt gate would clear IF, and gives the interrupted code its virtual IF back at the
+     * end (which may take an upcall that became pending meanwhile, see kernel/pv_cpu.c). */
+    uint64_t pv_flags = cpu_pv ? pv_trap_enter(f->vector == VECTOR_PV_UPCALL) : 0;
     if (f->vector < 32)
         exception(f);
     else if (f->vector == VECTOR_PV_UPCALL)
         pv_events_upcall(f);
     else
         hardware_interrupt(f);
+    if (cpu_pv)
+        irq_restore(pv_flags);
 }

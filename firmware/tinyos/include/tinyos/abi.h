@@ -76,6 +76,7 @@ struct clock_info {
     uint32_t tsc_khz;    /* TSC cycles per millisecond, measured at boot against the tick */
     uint8_t rtc_hour, rtc_minute, rtc_second;
     uint8_t timer_pv;    /* 1: the tick comes from hvlab's PV timer, 0: from the PIT */
+    uint8_t rtc_present; /* 0: no RTC (a deprivileged kernel cannot reach its ports) */
 };
 
 struct timer_check {
@@ -91,11 +92,13 @@ struct pv_info {
     uint32_t hypervisor;    /* CPUID.1:ECX bit 31 */
     char signature[13];     /* CPUID 0x40000000 ("hvlabhvlabhv") */
     uint32_t version;       /* hvlab hypercall ABI version, 0 = none offered */
-    uint32_t features;      /* bit 0 console, 1 clock, 2 events */
+    uint32_t features;      /* bit 0 console, 1 clock, 2 events, 3 pv_mmu */
     char console[8], console_input[8], timer[8], interrupts[16]; /* "uart"/"pv", "pit"/"pv", ... */
+    char privileged[8];     /* "native" (ring 0) or "pv" (ring 1 under hvlab's PV MMU) */
     uint32_t pic_unmasked;  /* bit n: PIC line n open (devices that still use INTx) */
     uint64_t hypercalls, upcalls, timer_events, console_events;
     uint64_t timer_catch_ups; /* PV timer upcalls that made up for more than one tick */
+    uint64_t mmu_updates, mmu_batches; /* PV MMU: page-table entries written, mmu_update calls */
 };
 
 enum disk_mode { DISK_AUTO = 0, DISK_PIO = 1, DISK_DMA = 2 };

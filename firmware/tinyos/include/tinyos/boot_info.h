@@ -25,10 +25,17 @@ struct e820_entry {
     uint32_t acpi_attributes;
 } __attribute__((packed));
 
+/* How the kernel got into memory. */
+enum boot_load_method {
+    BOOT_LOAD_LBA = 1, /* stage2 read it with INT 13h extended (LBA) reads */
+    BOOT_LOAD_CHS = 2, /* ... with the CHS fallback */
+    BOOT_LOAD_PV = 3,  /* hvlab loaded the ELF and entered it at ring 1 (kernel/pv_boot.c) */
+};
+
 struct boot_info {
     uint32_t magic;      /* BOOT_INFO_MAGIC */
     uint8_t boot_drive;  /* BIOS drive number (0x80 = first hard disk) */
-    uint8_t load_method; /* 1 = INT 13h extended (LBA) reads, 2 = CHS fallback */
+    uint8_t load_method; /* enum boot_load_method */
     uint16_t e820_count;
     struct e820_entry e820[BOOT_INFO_MAX_E820];
 } __attribute__((packed));
