@@ -94,6 +94,8 @@ static void vmm_init_pv(void)
     kernel_root = (uint64_t *)pv_mmu_boot_l4();
     kernel_gibs = table_at(kernel_root[0]);
     for (int gib = DEVICE_GIB_FIRST; gib < 4; gib++) {
+        if (kernel_gibs[gib] & PTE_PRESENT)
+            continue; /* RAM up there (a big VM): device pages go into hvlab's tables */
         uint64_t pd = new_table();
         if (!pd)
             panic("vmm: no memory for the device window");
