@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "hv/pci_setup.hpp"
+
 namespace hvlab::hv {
 
 namespace {
@@ -25,11 +27,29 @@ PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::Ph
 
 PcBoard::PcBoard(const BoardConfig& config, const devices::Clock& clock, mmu::PhysicalMap& memory,
                  std::vector<std::unique_ptr<devices::DiskImage>> images)
-    : memory_(memory), dma_(memory) {
+    : memory_(memory), dma_(memory), legacyDevices_(config.legacyDevices) {
     buildInterruptControllers(config, clock);
     buildLegacyDevices(config, clock);
     buildPci(config, clock, std::move(images));
     buildFirmwareConfig(config);
+    if (config.configurePciWithoutFirmware) configurePci(legacyDevices_ && !kernelIrqchip_);
+}
+
+void PcBoard::configurePci(bool withPic) {
+    const PciSetupResult pci = configurePciLikeFirmware(io_);
+    if (withPic) {
+        // As the BIOS: the routed PCI interrupts (and the SCI) are level-triggered in the ELCR.
+        uint8_t elcr2 = (1u << (kPciIrqA - 8)) | (1u << (kPciIrqB - 8));
+        if (pci.powerManagement) elcr2 |= 1u << (kPmSciIrq - 8);
+        io_.write(0x4d1, 1, elcr2);
+    }
+    spdlog::debug("PCI set up without firmware: {} function(s) on bus 0", pci.functions);
+}
+
+bool PcBoard::divertIrqLine(unsigned irq, std::function<void()> onEdge) {
+    if (irq >= isa_.size()) return false;
+    isa_[irq].divertTo(std::move(onEdge));
+    return true;
 }
 
 std::vector<std::unique_ptr<devices::DiskImage>> PcBoard::takeDisks() {
@@ -69,9 +89,11 @@ void PcBoard::buildInterruptControllers(const BoardConfig& config, const devices
         lapic_ = std::make_unique<devices::LocalApic>(0, true, clock, pic_.get());
         return;
     }
-    io_.attach(0x20, 2, pic_.get());
-    io_.attach(0xa0, 2, pic_.get());
-    io_.attach(0x4d0, 2, pic_.get());
+    if (legacyDevices_) {
+        io_.attach(0x20, 2, pic_.get());
+        io_.attach(0xa0, 2, pic_.get());
+        io_.attach(0x4d0, 2, pic_.get());
+    }
 
     lapic_ = std::make_unique<devices::LocalApic>(0, true, clock, pic_.get());
     apics_ = {lapic_.get()};
@@ -86,16 +108,19 @@ void PcBoard::buildInterruptControllers(const BoardConfig& config, const devices
 
     for (int irq = 0; irq < 16; ++irq) {
         const int pin = irq == 0 ? 2 : irq;  // the ISA IRQ 0 -> IOAPIC pin 2 override
-        if (irq != 2) isa_[irq].connect(&pic_->input(irq), &ioapic_->input(pin));  // IRQ 2 is the cascade
+        if (irq != 2)  // IRQ 2 is the cascade; without legacy devices only the I/O APIC listens
+            isa_[irq].connect(legacyDevices_ ? &pic_->input(irq) : nullptr, &ioapic_->input(pin));
     }
 }
 
 void PcBoard::buildLegacyDevices(const BoardConfig& config, const devices::Clock& clock) {
-    rtc_ = std::make_unique<devices::RtcCmos>(clock, &isa_[8], config.rtcStartUnixSeconds);
-    rtc_->setMemorySize(config.ramBytes);
-    io_.attach(0x70, 2, rtc_.get());
-    timed_.push_back(rtc_.get());
-    if (!kernelIrqchip_) {  // with the in-kernel irqchip, KVM's 8254 and port 0x61 serve these ports
+    if (legacyDevices_) {
+        rtc_ = std::make_unique<devices::RtcCmos>(clock, &isa_[8], config.rtcStartUnixSeconds);
+        rtc_->setMemorySize(config.ramBytes);
+        io_.attach(0x70, 2, rtc_.get());
+        timed_.push_back(rtc_.get());
+    }
+    if (legacyDevices_ && !kernelIrqchip_) {  // with the in-kernel irqchip, KVM's 8254 and port 0x61 serve these ports
         pit_ = std::make_unique<devices::Pit8254>(clock, &isa_[0]);
         io_.attach(0x40, 4, pit_.get());
         port61_ = std::make_unique<devices::Port61>(clock, *pit_);
@@ -113,6 +138,7 @@ void PcBoard::buildLegacyDevices(const BoardConfig& config, const devices::Clock
         if (onDebugExit) onDebugExit(v);
     });
     io_.attach(devices::DebugExit::kDefaultPort, 1, debugExit_.get());
+    if (!legacyDevices_) return;  // COM1 and isa-debug-exit stay: the console and test exits
 
     auto reset = config.onResetRequest;
     kbc_ = std::make_unique<devices::I8042>(&isa_[1], &isa_[12]);
@@ -237,7 +263,7 @@ void PcBoard::buildFirmwareConfig(const BoardConfig& config) {
 
 void PcBoard::pollInputs() {
     uart_->pollInput();
-    kbc_->pollInput();
+    if (kbc_) kbc_->pollInput();
     if (nic_) nic_->pollReceive();
     if (virtioNet_) virtioNet_->pollReceive();
     if (virtioConsole_) virtioConsole_->pollInput();

@@ -75,6 +75,12 @@ struct BoardConfig {
     // VH interrupts: KVM's in-kernel 8259/IOAPIC/LAPIC/8254 replace the board's; ISA lines go to
     // this function (KVM_IRQ_LINE) instead. Empty: the emulated (VS) controllers.
     std::function<void(unsigned irq, bool level)> kernelIrqLine;
+    // Boot P: no firmware runs, so the board configures PCI the way the hvlab BIOS does (BARs,
+    // command registers, PIRQ routing to IRQ 10/11, interrupt-line registers, the PM block).
+    bool configurePciWithoutFirmware = false;
+    // Boot P with P interrupts (docs/hypercalls.md "PVH boot"): no 8259 PIC, 8254 PIT, port 0x61,
+    // RTC/CMOS, i8042, port 0x92, POST port or VGA. The local APIC and I/O APIC stay.
+    bool legacyDevices = true;
 };
 
 class PcBoard {
@@ -106,10 +112,15 @@ public:
     bool waitsForHostInput() const;
 
     devices::Uart16550& uart() { return *uart_; }
-    devices::PostPort& post() { return *post_; }
-    devices::VgaText& vga() { return *vga_; }
+    // Null on a board without legacy devices (BoardConfig::legacyDevices); the PIT also with
+    // the in-kernel irqchip.
+    devices::PostPort* post() { return post_.get(); }
+    devices::VgaText* vga() { return vga_.get(); }
+    devices::Pit8254* pit() { return pit_.get(); }
+    bool hasLegacyDevices() const { return legacyDevices_; }
+    // The 8259 pair always exists (the local APIC's ExtINT input), but without legacy devices
+    // no line and no port reaches it.
     devices::Pic8259Pair& pic() { return *pic_; }
-    devices::Pit8254& pit() { return *pit_; }
     devices::LocalApic& lapic() { return *lapic_; }
     devices::PiixIde& ide() { return *ide_; }
     devices::Piix4Pm& powerManagement() { return *pm_; }
@@ -120,15 +131,35 @@ public:
     const std::vector<std::unique_ptr<devices::virtio::VirtioBlk>>& virtioDisks() const { return virtioDisks_; }
     // Host console input (any thread): to the virtio-console when there is one, else to COM1.
     void queueConsoleInput(std::string_view bytes);
+    // event_bind_irq: rising edges of ISA line `irq` (0-15) call `onEdge` instead of reaching
+    // the PIC and I/O APIC. False for a line the board does not have.
+    bool divertIrqLine(unsigned irq, std::function<void()> onEdge);
 
 private:
     // An ISA interrupt line as the board wires it: to the 8259 input and the IOAPIC pin
-    // (IRQ 0 reaches IOAPIC pin 2, as on every PC chipset and in the MP/ACPI tables).
+    // (IRQ 0 reaches IOAPIC pin 2, as on every PC chipset and in the MP/ACPI tables). A line
+    // bound to a PV event port (event_bind_irq) reaches neither: its rising edges go to the
+    // event channel instead.
     class IsaLine final : public devices::IrqLine {
     public:
         void connect(devices::IrqLine* pic, devices::IrqLine* ioapic) { pic_ = pic; ioapic_ = ioapic; }
         void forwardTo(std::function<void(bool)> kernel) { kernel_ = std::move(kernel); }
+        // Rising edges call `onEdge` from now on, instead of the controllers (which see the
+        // line low). Empty: back to the controllers.
+        void divertTo(std::function<void()> onEdge) {
+            if (onEdge && level_) {
+                if (pic_) pic_->setLevel(false);
+                if (ioapic_) ioapic_->setLevel(false);
+            }
+            diverted_ = std::move(onEdge);
+        }
         void setLevel(bool asserted) override {
+            const bool rising = asserted && !level_;
+            level_ = asserted;
+            if (diverted_) {
+                if (rising) diverted_();
+                return;
+            }
             if (kernel_) {
                 kernel_(asserted);
                 return;
@@ -141,6 +172,8 @@ private:
         devices::IrqLine* pic_ = nullptr;
         devices::IrqLine* ioapic_ = nullptr;
         std::function<void(bool)> kernel_;
+        std::function<void()> diverted_;
+        bool level_ = false;
     };
 
     void buildInterruptControllers(const BoardConfig& config, const devices::Clock& clock);
@@ -149,11 +182,14 @@ private:
                   std::vector<std::unique_ptr<devices::DiskImage>> images);
     void buildVirtio(const BoardConfig& config, std::vector<std::unique_ptr<devices::DiskImage>>& virtioImages);
     void buildFirmwareConfig(const BoardConfig& config);
+    // What the hvlab BIOS's pci_init does (firmware/bios/pci.asm), through configuration space.
+    void configurePci(bool withPic);
 
     mmu::PhysicalMap& memory_;
     devices::PhysicalMapMemory dma_;
     std::vector<bool> diskIsVirtio_;  // per config.disks entry
     bool kernelIrqchip_ = false;
+    bool legacyDevices_ = true;
     devices::IoBus io_;
     devices::MmioBus mmio_;
     std::array<IsaLine, 16> isa_;

@@ -39,7 +39,10 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
                                                 config_.memoryBytes >> 20));
     if (config_.memoryBytes % 4096)
         throw std::invalid_argument("guest memory must be a multiple of 4 KiB");
-    validateFirmware(config_.firmware.name, config_.firmware.view());
+    if (config_.bootsWithoutFirmware())
+        config_.firmware = {};  // boot P: no BIOS ROM at all
+    else
+        validateFirmware(config_.firmware.name, config_.firmware.view());
     if (config_.kernelIrqchip && config_.engine != EngineKind::Kvm)
         throw std::invalid_argument("the in-kernel irqchip (VH interrupts) needs the KVM engine; the interpreter "
                                     "uses the emulated PIC, PIT and APICs");
@@ -103,7 +106,7 @@ void Vm::buildMemory() {
     const uint64_t ram = config_.memoryBytes;
     const std::span<const uint8_t> image = config_.firmware.view();
     const uint64_t romSize = image.size();
-    host_ = std::make_unique<mmu::HostMemory>(ram + romSize);
+    host_ = std::make_unique<mmu::HostMemory>(ram + romSize);  // no ROM with boot P
     uint8_t* base = host_->data();
     uint8_t* rom = base + ram;
     std::copy(image.begin(), image.end(), rom);
@@ -117,9 +120,9 @@ void Vm::buildMemory() {
     // (the VGA device reads it for the screen); graphics modes are not modelled.
     map_.addRam(kLowRamEnd, kVgaWindowEnd - kLowRamEnd, base + kLowRamEnd, "vga window");
     if (aliasBase > kUpperRamStart) map_.addRam(kUpperRamStart, aliasBase - kUpperRamStart, base + kUpperRamStart, "ram (upper)");
-    map_.addRom(aliasBase, alias, rom + romSize - alias, "firmware (below 1 MiB)");
+    if (alias) map_.addRom(aliasBase, alias, rom + romSize - alias, "firmware (below 1 MiB)");
     if (ram > kOneMiB) map_.addRam(kOneMiB, ram - kOneMiB, base + kOneMiB, "ram");
-    map_.addRom(k4GiB - romSize, romSize, rom, "firmware");
+    if (romSize) map_.addRom(k4GiB - romSize, romSize, rom, "firmware");
 }
 
 void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
@@ -153,11 +156,24 @@ void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
     board.onA20 = [this](bool enabled) {
         if (engine_) engine_->setA20(enabled);
     };
+    board.configurePciWithoutFirmware = config_.bootsWithoutFirmware();
+    board.legacyDevices = !config_.legacyFree();
     paravirt_.reset();
-    if (config_.paravirt)
-        paravirt_ = std::make_unique<ParavirtPlatform>(config_.paravirt, map_, [this](uint8_t byte) {
-            if (config_.serialOut) config_.serialOut(byte);
-        });
+    if (config_.paravirt) {
+        // EVENT_BIND_IRQ: the board's line stops at the controllers and raises the port instead.
+        auto divert = [this](unsigned irq, std::function<void()> onEdge) {
+            return board_ && board_->divertIrqLine(irq, [this, onEdge = std::move(onEdge)] {
+                       onEdge();
+                       wake();
+                   });
+        };
+        paravirt_ = std::make_unique<ParavirtPlatform>(
+            config_.paravirt, map_,
+            [this](uint8_t byte) {
+                if (config_.serialOut) config_.serialOut(byte);
+            },
+            divert, [this] { return guestNowNs(); });
+    }
     if (config_.directBoot && config_.directBootAfterPost)
         board.onPostCode = [this](uint8_t code) { directBootDue_ = directBootDue_ || code == kPostCodeBoot; };
     board_ = std::make_unique<PcBoard>(board, clock_, map_, std::move(disks));
@@ -189,6 +205,14 @@ void Vm::reboot() {
     engine_->setA20(true);
     engine_->requestInterruptWindow(false);
     engine_->loadState(state_);
+    if (config_.bootsWithoutFirmware()) {
+        // No firmware to run: the kernel is loaded and entered again, as Xen restarts a PVH guest.
+        try {
+            startAt(boot::loadDirectBoot(*config_.directBoot, map_, config_.memoryBytes).entry);
+        } catch (const boot::BootImageError& e) {
+            stop(exit_status::kUsage, fmt::format("direct boot after a reset failed: {}", e.what()));
+        }
+    }
 }
 
 void Vm::wake() {
@@ -598,6 +622,8 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
             if (exit.hypercall.number == cpu::hypercall::kConsoleRead && exit.hypercall.result >= 0)
                 pvConsoleReader_.store(true);
             engine_->complete(exit);
+            // BLOCK: idle as on HLT (the exit stays a hypercall exit) until an upcall is owed.
+            if (paravirt_ && paravirt_->takeBlockRequest()) return waitForInterrupt(outcome, exit.rip);
             return true;
         case ExitReason::Hlt:
             // HLT with interrupts disabled is how small guests power off; otherwise wait for one.

@@ -63,10 +63,16 @@ struct VmConfig {
     // QEMU; again after every reset. Otherwise the vCPU starts in the kernel and no firmware runs.
     std::optional<boot::DirectBootRequest> directBoot;
     bool directBootAfterPost = false;
+    // Boot P: direct boot with no firmware at all. No ROM is mapped (`firmware` is ignored), the
+    // VMM sets up PCI as the BIOS would, and a reset enters the kernel again.
+    bool bootsWithoutFirmware() const { return directBoot.has_value() && !directBootAfterPost; }
     // The paravirtual interfaces offered through hypercalls (cpu::hypercall::Feature bits; CPUID
     // 0x40000001 EBX): the PV console, clock and timer, event channel. None by default (a plain
     // PC). Events (P interrupts) exclude the in-kernel irqchip (VH interrupts).
     uint32_t paravirt = 0;
+    // Boot P with P interrupts (events): the board has no legacy devices (no PIC, PIT, RTC,
+    // i8042, VGA, port 0x92, 0x61 or POST port; docs/hypercalls.md "PVH boot").
+    bool legacyFree() const { return bootsWithoutFirmware() && (paravirt & cpu::hypercall::kFeatureEvents) != 0; }
     // The interpreter's virtual clock while the CPU is halted: false skips to the next timer
     // event at once (deterministic and fast: tests, benchmarks); true lets that time pass at host
     // speed (QEMU's icount sleep=on), so VMs that talk to each other or to a person see sensible

@@ -198,7 +198,8 @@ void VmSession::publish(std::string why) {
     DeviceView& d = s.devices;
     d.kernelIrqchip = board.kernelIrqchip();
     d.pic = {board.pic().state(devices::Pic8259Pair::Chip::Master), board.pic().state(devices::Pic8259Pair::Chip::Slave)};
-    for (int k = 0; k < 3; ++k) d.pit[static_cast<size_t>(k)] = board.pit().channelState(k);
+    if (devices::Pit8254* pit = board.pit())
+        for (int k = 0; k < 3; ++k) d.pit[static_cast<size_t>(k)] = pit->channelState(k);
     d.apicTimer = board.lapic().timerState();
     d.apicId = board.lapic().id();
     d.apicTpr = board.lapic().tpr();
@@ -207,10 +208,12 @@ void VmSession::publish(std::string why) {
     d.ide = ideView(board.ide());
     d.e1000 = e1000View(board.nic());
 
-    s.screen.cells = board.vga().cells();
-    const devices::VgaCursor cursor = board.vga().cursor();
-    s.screen.cursor = static_cast<uint16_t>(cursor.row * 80 + cursor.col);
-    s.screen.cursorVisible = cursor.visible;
+    if (devices::VgaText* vga = board.vga()) {  // none on a board without legacy devices
+        s.screen.cells = vga->cells();
+        const devices::VgaCursor cursor = vga->cursor();
+        s.screen.cursor = static_cast<uint16_t>(cursor.row * 80 + cursor.col);
+        s.screen.cursorVisible = cursor.visible;
+    }
 
     std::lock_guard lock(snapshotMutex_);
     s.generation = snapshot_.generation + 1;

@@ -13,12 +13,14 @@
 #include "hv/boot/linux_loader.hpp"
 #include "hv/boot/linux_setup_header.hpp"
 #include "hv/boot/multiboot_header.hpp"
+#include "hv/boot/pvh_loader.hpp"
 
 namespace hvlab::hv::boot {
 
 const char* kernelFormatName(KernelFormat format) {
     switch (format) {
         case KernelFormat::LinuxBzImage: return "Linux bzImage";
+        case KernelFormat::Pvh: return "PVH ELF kernel";
         case KernelFormat::Multiboot: return "multiboot kernel";
         case KernelFormat::Unknown: return "unknown";
     }
@@ -27,6 +29,7 @@ const char* kernelFormatName(KernelFormat format) {
 
 KernelFormat detectKernelFormat(std::span<const uint8_t> image) {
     if (linux_boot::hasLinuxHeader(image)) return KernelFormat::LinuxBzImage;
+    if (hasPvhEntryNote(image)) return KernelFormat::Pvh;
     if (multiboot::findHeader(image)) return KernelFormat::Multiboot;
     return KernelFormat::Unknown;
 }
@@ -89,6 +92,17 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
                                 : std::string());
             break;
         }
+        case KernelFormat::Pvh: {
+            const PvhLoader loader(request.kernelPath, kernel);
+            std::vector<MultibootModule> modules;
+            if (!request.initrd.empty()) modules = readMultibootModules(request.initrd, memoryBytes);
+            const PvhBoot boot = loader.load(memory, map, request.append, modules);
+            result.entry = boot.entry;
+            result.summary = fmt::format("{}: PVH {} kernel, entry at {:#x}, start-info at {:#x}, {} module(s)",
+                                         request.kernelPath, boot.elf64 ? "ELF64" : "ELF32", boot.entryPoint,
+                                         boot.startInfo, boot.modules.size());
+            break;
+        }
         case KernelFormat::Multiboot: {
             const MultibootLoader loader(request.kernelPath, kernel);
             std::vector<MultibootModule> modules;
@@ -103,9 +117,10 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
             break;
         }
         case KernelFormat::Unknown:
-            throw BootImageError(fmt::format("{}: not a kernel hvlab can boot directly: neither a Linux bzImage (no "
-                                             "\"HdrS\" at 0x202) nor a multiboot kernel (no valid header in the "
-                                             "first 8 KiB)",
+            throw BootImageError(fmt::format("{}: not a kernel hvlab can boot directly: not a Linux bzImage (no "
+                                             "\"HdrS\" at 0x202), not a PVH ELF kernel (no Xen "
+                                             "XEN_ELFNOTE_PHYS32_ENTRY note) and not a multiboot kernel (no valid "
+                                             "header in the first 8 KiB)",
                                              request.kernelPath));
     }
     spdlog::debug("{}", result.summary);

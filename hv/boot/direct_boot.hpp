@@ -1,5 +1,6 @@
-// Direct boot as QEMU's -kernel/-initrd/-append do it: read the files, tell a Linux bzImage from
-// a multiboot kernel, load it into guest memory and return the processor state to start from.
+// Direct boot as QEMU's -kernel/-initrd/-append do it: read the files, tell a Linux bzImage, a
+// PVH ELF kernel and a multiboot kernel apart, load it into guest memory and return the
+// processor state to start from.
 // No firmware runs: the VMM puts the returned state into the vCPU and runs.
 #pragma once
 
@@ -15,10 +16,11 @@
 
 namespace hvlab::hv::boot {
 
-enum class KernelFormat { LinuxBzImage, Multiboot, Unknown };
+enum class KernelFormat { LinuxBzImage, Pvh, Multiboot, Unknown };
 const char* kernelFormatName(KernelFormat format);
 
-// As QEMU decides: a Linux setup header ("HdrS") first, then a multiboot header.
+// As QEMU decides: a Linux setup header ("HdrS") first, then an ELF with Xen's PVH entry note
+// (XEN_ELFNOTE_PHYS32_ENTRY), then a multiboot header.
 KernelFormat detectKernelFormat(std::span<const uint8_t> image);
 
 // Reads a whole file; throws BootImageError ("cannot open 'x': ...", "'x' is a directory",
@@ -31,7 +33,7 @@ std::vector<MultibootModule> readMultibootModules(const std::string& list, uint6
 
 struct DirectBootRequest {
     std::string kernelPath;  // --kernel
-    std::string initrd;      // --initrd: Linux: one file; multiboot: the module list above
+    std::string initrd;      // --initrd: Linux: one file; multiboot and PVH: the module list above
     std::string append;      // --append
 };
 
@@ -43,7 +45,7 @@ struct DirectBootResult {
 
 // Loads the kernel for a VM with `memoryBytes` of RAM (VmConfig::memoryBytes) into `memory`,
 // with the E820 map pcMemoryMap(memoryBytes). Multiboot kernels get "kernel-path append" as
-// their command line (as from QEMU and GRUB), Linux kernels `append` alone.
+// their command line (as from QEMU and GRUB), Linux and PVH kernels `append` alone.
 // Throws BootImageError.
 DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalMap& memory, uint64_t memoryBytes);
 

@@ -15,8 +15,13 @@ constexpr uint64_t kMaxConsoleChunk = 4096;  // per call, as Xen's console_io ca
 constexpr uint64_t kFirstUsableVector = 32;  // 0-31 are exceptions
 }  // namespace
 
-ParavirtPlatform::ParavirtPlatform(uint32_t features, mmu::PhysicalMap& memory, std::function<void(uint8_t)> consoleOut)
-    : features_(features), memory_(memory), consoleOut_(std::move(consoleOut)) {}
+ParavirtPlatform::ParavirtPlatform(uint32_t features, mmu::PhysicalMap& memory, std::function<void(uint8_t)> consoleOut,
+                                   IrqDiverter divertIrq, std::function<uint64_t()> now)
+    : features_(features),
+      memory_(memory),
+      consoleOut_(std::move(consoleOut)),
+      divertIrq_(std::move(divertIrq)),
+      now_(std::move(now)) {}
 
 int64_t ParavirtPlatform::call(const cpu::HypercallDetail& c, uint64_t nowNs) {
     ++calls_;
@@ -35,6 +40,8 @@ int64_t ParavirtPlatform::call(const cpu::HypercallDetail& c, uint64_t nowNs) {
             if (c.args[0] >= kEventPorts) return kErrorInvalid;
             raise(static_cast<uint32_t>(c.args[0]), nowNs);
             return 0;
+        case kEventBindIrq: return offers(kFeatureEvents) ? eventBindIrq(c.args[0], c.args[1]) : kErrorNoSys;
+        case kBlock: return offers(kFeatureEvents) ? block() : kErrorNoSys;
         default: return kErrorNoSys;
     }
 }
@@ -63,6 +70,32 @@ int64_t ParavirtPlatform::eventInit(uint64_t page, uint64_t vector) {
     sharedPage_ = page;
     vector_ = static_cast<uint8_t>(vector);
     upcallOwed_ = false;
+    return 0;
+}
+
+int64_t ParavirtPlatform::eventBindIrq(uint64_t irq, uint64_t port) {
+    constexpr uint64_t kIrqLines = 24;  // the I/O APIC's pins; the PIC's 16 are the first of them
+    if (irq >= kIrqLines || port < kEventFirstFree || port >= kEventPorts) return kErrorInvalid;
+    const auto eventPort = static_cast<uint32_t>(port);
+    const bool bound = divertIrq_ && divertIrq_(static_cast<unsigned>(irq), [this, eventPort] {
+                           raise(eventPort, now_ ? now_() : 0);
+                       });
+    if (!bound) return kErrorInvalid;  // no such line on this board
+    spdlog::debug("event_bind_irq: interrupt line {} raises event port {}", irq, port);
+    return 0;
+}
+
+// Xen's SCHEDOP_block: events on (upcall_mask cleared), then sleep until an upcall is owed. An
+// event that came while upcalls were masked left upcall_pending set: that upcall is owed now.
+int64_t ParavirtPlatform::block() {
+    const uint8_t zero = 0;
+    writeShared(SharedEventPage::kUpcallMask, &zero, 1);
+    const uint64_t flags = readShared(SharedEventPage::kUpcallPending).value_or(0);
+    if ((flags & 0xff) != 0 && !upcallOwed_) {
+        upcallOwed_ = true;
+        ++upcalls_;
+    }
+    blockRequested_ = true;
     return 0;
 }
 

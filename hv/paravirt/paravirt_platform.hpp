@@ -1,6 +1,6 @@
 // The VMM side of hvlab's hypercall ABI (cpu/hypercall_abi.hpp, docs/hypercalls.md): the PV
 // console, the PV clock and one-shot timer, and the event channel (a shared page of pending and
-// mask bits plus an upcall vector). One per VM, rebuilt on reset like the devices. Buffer
+// mask bits plus an upcall vector, device interrupt lines bound to ports, and `block`). One per VM, rebuilt on reset like the devices. Buffer
 // arguments are guest-physical and must lie in RAM; nothing a guest passes can make it touch
 // memory outside RAM or fail the VMM.
 #pragma once
@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <utility>
 
 #include "cpu/hypercall_abi.hpp"
 #include "cpu/vm_exit.hpp"
@@ -19,8 +20,19 @@ namespace hvlab::hv {
 
 class ParavirtPlatform final : public devices::TimedDevice {
 public:
+    // Diverts device interrupt line `irq` so that each rising edge calls `onEdge` instead of
+    // reaching the interrupt controllers; false if the board has no such line.
+    using IrqDiverter = std::function<bool(unsigned irq, std::function<void()> onEdge)>;
+
     // `features`: the cpu::hypercall::Feature bits this VM offers (CPUID 0x40000001 EBX).
-    ParavirtPlatform(uint32_t features, mmu::PhysicalMap& memory, std::function<void(uint8_t)> consoleOut);
+    // `divertIrq` serves EVENT_BIND_IRQ (none: the call fails with -EINVAL); `now` is VM time
+    // for events raised by an interrupt line.
+    ParavirtPlatform(uint32_t features, mmu::PhysicalMap& memory, std::function<void(uint8_t)> consoleOut,
+                     IrqDiverter divertIrq = {}, std::function<uint64_t()> now = {});
+
+    // BLOCK was called (and returned 0): the VMM idles the vCPU as on HLT until an upcall is owed.
+    // The flag clears when read.
+    bool takeBlockRequest() { return std::exchange(blockRequested_, false); }
 
     uint32_t features() const { return features_; }
     // Runs one hypercall at VM time `nowNs`; returns the value for RAX.
@@ -50,6 +62,8 @@ private:
     int64_t consoleWrite(uint64_t address, uint64_t length);
     int64_t consoleRead(uint64_t address, uint64_t capacity);
     int64_t eventInit(uint64_t page, uint64_t vector);
+    int64_t eventBindIrq(uint64_t irq, uint64_t port);
+    int64_t block();
     bool offers(uint32_t feature) const { return (features_ & feature) != 0; }
     std::optional<uint64_t> readShared(uint32_t offset) const;
     void writeShared(uint32_t offset, const void* data, uint64_t size);
@@ -57,6 +71,9 @@ private:
     uint32_t features_;
     mmu::PhysicalMap& memory_;
     std::function<void(uint8_t)> consoleOut_;
+    IrqDiverter divertIrq_;
+    std::function<uint64_t()> now_;
+    bool blockRequested_ = false;
     std::deque<uint8_t> consoleInput_;
     uint64_t timerDeadline_ = devices::kNoDeadline;
     std::optional<uint64_t> sharedPage_;  // guest-physical, after EVENT_INIT

@@ -200,6 +200,33 @@ TEST_CASE("hypercalls: PV console, clock, one-shot timer and event channel (firm
     CHECK(r.vm->paravirt()->upcallCount() == 2);
 }
 
+TEST_CASE("event_bind_irq and block (firmware/tests/pv-irq-block.asm)", "[hv][vm][paravirt]") {
+    const RomRun r = runTestRom("pv-irq-block", [](hv::VmConfig& c) {
+        c.paravirt = cpu::hypercall::kFeatureConsole | cpu::hypercall::kFeatureClock | cpu::hypercall::kFeatureEvents;
+    });
+    INFO(r.serial);
+    CHECK(r.outcome.kind == hv::StopKind::DebugExit);
+    CHECK(r.outcome.exitStatus == 33);
+    CHECK(r.serial.find("pv-irq-block: all checks passed") != std::string::npos);
+    // The guest idled three times, all through BLOCK: hypercall exits (11 calls at least),
+    // never a HLT exit.
+    const auto& counts = r.vm->exits().counters();
+    CHECK(counts.byVmm[static_cast<size_t>(cpu::ExitReason::Hlt)] == 0);
+    CHECK(counts.byVmm[static_cast<size_t>(cpu::ExitReason::Hypercall)] >= 11);
+    REQUIRE(r.vm->paravirt());
+    CHECK(r.vm->paravirt()->upcallCount() >= 3);
+}
+
+TEST_CASE("block and event_bind_irq need the events feature", "[hv][vm][paravirt]") {
+    const RomRun r = runTestRom("pv-irq-block", [](hv::VmConfig& c) {
+        c.paravirt = cpu::hypercall::kFeatureConsole | cpu::hypercall::kFeatureClock;
+    });
+    INFO(r.serial);
+    CHECK(r.outcome.exitStatus == 3);
+    CHECK(r.serial.find("FAIL: event_bind_irq line 24 -> -EINVAL") != std::string::npos);
+    CHECK(r.serial.find("FAIL: block returns 0") != std::string::npos);
+}
+
 TEST_CASE("hypercalls without PV features: -ENOSYS, and CPUID offers nothing", "[hv][vm][paravirt]") {
     const RomRun r = runTestRom("hypercalls");
     INFO(r.serial);
