@@ -11,6 +11,8 @@
 
 namespace hvlab::hv {
 
+class PvVcpu;
+
 enum class EngineKind { Interpreter, Kvm };
 const char* engineKindName(EngineKind kind);
 
@@ -56,6 +58,9 @@ public:
     virtual bool midInstruction() const { return false; }
     // Instructions retired so far, where the engine can count them (0 otherwise).
     virtual uint64_t instructionsRetired() const { return 0; }
+    // The vCPU as the PV machine edits it (privileged P); nullptr where the engine cannot host a
+    // deprivileged PV kernel (KVM).
+    virtual PvVcpu* pvVcpu() { return nullptr; }
 };
 
 }  // namespace hvlab::hv

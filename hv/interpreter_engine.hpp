@@ -9,10 +9,11 @@
 
 #include "cpu/interpreter.hpp"
 #include "hv/engine.hpp"
+#include "hv/paravirt/pv_vcpu.hpp"
 
 namespace hvlab::hv {
 
-class InterpreterEngine final : public Engine {
+class InterpreterEngine final : public Engine, private PvVcpu {
 public:
     InterpreterEngine(mmu::PhysicalMap& memory, const cpu::CpuidModel& cpuid, cpu::InEngineExitObserver* observer);
 
@@ -39,11 +40,22 @@ public:
     }
 
     cpu::Interpreter& interpreter() { return interpreter_; }
+    PvVcpu* pvVcpu() override { return this; }
 
     static constexpr uint64_t kSliceInstructions = 1u << 18;
 
 private:
     cpu::VmExit runWithBreakpoints(uint64_t budget);
+
+    // PvVcpu: the PV machine edits the interpreter's state in place between exits.
+    cpu::CpuState& liveState() override { return state_; }
+    void cr3Changed() override {
+        interpreter_.modeChanged();  // the paging controls hold CR3
+        interpreter_.flushTlb();
+    }
+    void privilegeChanged() override { interpreter_.modeChanged(); }
+    void flushTlb() override { interpreter_.flushTlb(); }
+    void invalidatePage(uint64_t linear) override { interpreter_.invalidatePage(linear); }
 
     cpu::CpuState state_;
     std::vector<uint64_t> breakpoints_;

@@ -65,9 +65,21 @@ std::optional<std::string> whyInvalid(const Modes& m, bool haveKernel) {
         return "disk and network VH does not exist here (VS: IDE and e1000, P: virtio)";
     if (m.interrupts == Way::VH && m.privileged != Way::VH)
         return "interrupts VH (KVM's in-kernel irqchip and PIT) needs privileged VH (KVM)";
-    if (m.privileged == Way::P)
-        return "privileged P (a deprivileged guest kernel with the PV MMU: set CR3 and validated page-table "
-               "updates through hypercalls) is not implemented in hvlab yet";
+    if (m.privileged == Way::P) {
+        // A ring-1 kernel cannot run firmware, program the PIC and PIT, or drive IDE and the e1000
+        // (their ports are closed to it): everything around it must be paravirtual too.
+        if (m.boot != Way::P)
+            return "privileged P needs boot P: a deprivileged kernel cannot run the BIOS (real mode, ring 0); hvlab "
+                   "enters it directly";
+        if (m.interrupts != Way::P)
+            return "privileged P needs interrupts P: a ring-1 kernel cannot program the PIC and PIT or mask "
+                   "interrupts; it uses the PV timer, event channel and upcall mask";
+        if (m.devices != Way::P)
+            return "privileged P needs disk and network P: the IDE and e1000 ports are closed to a ring-1 kernel; "
+                   "it drives virtio";
+        if (!haveKernel)
+            return "privileged P boots a PV kernel (an ELF64 with the \"hvlab\" note): give one with --kernel";
+    }
     if (m.boot == Way::P && !haveKernel)
         return "boot P enters a kernel directly with a boot-info struct and no BIOS: give one with --kernel "
                "(Linux bzImage or multiboot)";
@@ -79,6 +91,7 @@ EngineKind applyModesEngine(const Modes& m) { return m.privileged == Way::VH ? E
 void applyModes(const Modes& m, VmConfig& config) {
     config.engine = applyModesEngine(m);
     config.kernelIrqchip = m.interrupts == Way::VH;
+    config.pvMmu = m.privileged == Way::P;
     config.paravirt = m.interrupts == Way::P ? kPvInterrupts : 0;
     // Boot VS: the firmware, then (with --kernel) the kernel after its POST; P: no firmware runs.
     config.directBootAfterPost = m.boot == Way::VS;
@@ -106,7 +119,7 @@ void applyModes(const Modes& m, VmConfig& config) {
 
 Modes modesOf(const VmConfig& config) {
     Modes m;
-    m.privileged = config.engine == EngineKind::Kvm ? Way::VH : Way::VS;
+    m.privileged = config.pvMmu ? Way::P : config.engine == EngineKind::Kvm ? Way::VH : Way::VS;
     m.boot = config.directBoot && !config.directBootAfterPost ? Way::P : Way::VS;
     if (config.kernelIrqchip)
         m.interrupts = Way::VH;

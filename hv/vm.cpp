@@ -49,6 +49,14 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
     if (config_.kernelIrqchip && (config_.paravirt & cpu::hypercall::kFeatureEvents))
         throw std::invalid_argument("PV events (P interrupts) and the in-kernel irqchip (VH interrupts) exclude each "
                                     "other: the upcall is injected by the VMM, which KVM's own irqchip does not allow");
+    if (config_.pvMmu) {
+        if (config_.engine != EngineKind::Interpreter)
+            throw std::invalid_argument("privileged P (a ring-1 kernel on the PV MMU) runs on the interpreter only");
+        if (!config_.directBoot || config_.directBootAfterPost)
+            throw std::invalid_argument("privileged P needs boot P: a PV kernel (--kernel, an ELF64 with the \"hvlab\" "
+                                        "note) entered directly, without firmware");
+        config_.paravirt |= cpu::hypercall::kFeaturePvMmu;  // offered only to a VM booted this way
+    }
     if (config_.paravirt)
         cpuid_.setLeaf({cpu::hypercall::kFeatureLeaf, 0, false, cpu::hypercall::kAbiVersion, config_.paravirt,
                         cpu::hypercall::kPort, 0});
@@ -64,7 +72,11 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
     }
     kickTarget_.store(engine_.get());
     engine_->loadState(state_);
-    if (config_.directBoot) {
+    if (config_.pvMmu) {
+        const boot::DirectBootResult loaded = loadPvKernel();
+        directBootSummary_ = loaded.summary;
+        startAt(loaded.entry);
+    } else if (config_.directBoot) {
         // Load once now, so a bad kernel or initrd is reported before the VM runs.
         const boot::DirectBootResult loaded = boot::loadDirectBoot(*config_.directBoot, map_, config_.memoryBytes);
         directBootSummary_ = loaded.summary;
@@ -87,6 +99,14 @@ bool Vm::enterDirectBoot(RunOutcome& outcome) {
         outcome.message = fmt::format("direct boot after POST failed: {}", e.what());
         return false;
     }
+}
+
+boot::DirectBootResult Vm::loadPvKernel() {
+    // hvlab's pages sit at the top of RAM below the PCI hole (all of it: kMaxMemory is 3 GiB).
+    pvMachine_ = std::make_unique<PvMachine>(map_, config_.memoryBytes, [this]() -> PvVcpu* {
+        return engine_ ? engine_->pvVcpu() : nullptr;
+    });
+    return boot::loadDirectBoot(*config_.directBoot, map_, config_.memoryBytes, pvMachine_.get());
 }
 
 cpu::CpuState Vm::resetState() const {
@@ -205,7 +225,14 @@ void Vm::reboot() {
     engine_->setA20(true);
     engine_->requestInterruptWindow(false);
     engine_->loadState(state_);
-    if (config_.bootsWithoutFirmware()) {
+    if (config_.pvMmu) {
+        // No firmware to run: the PV kernel is loaded again into a fresh PV machine.
+        try {
+            startAt(loadPvKernel().entry);
+        } catch (const boot::BootImageError& e) {
+            stop(exit_status::kUsage, fmt::format("reloading the PV kernel after a reset failed: {}", e.what()));
+        }
+    } else if (config_.bootsWithoutFirmware()) {
         // No firmware to run: the kernel is loaded and entered again, as Xen restarts a PVH guest.
         try {
             startAt(boot::loadDirectBoot(*config_.directBoot, map_, config_.memoryBytes).entry);
@@ -265,6 +292,7 @@ void Vm::deliverInterrupt() {
             engine_->requestInterruptWindow(false);
             engine_->injectInterrupt(paravirt_->upcallVector());
             paravirt_->upcallDelivered();
+            if (pvMachine_) paravirt_->maskUpcalls();  // the ring-1 kernel's virtual IF
         } else {
             engine_->requestInterruptWindow(true);
         }
@@ -617,6 +645,13 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
             return true;
         case ExitReason::Hypercall:
             if (config_.engine != EngineKind::Kvm) idleNs_ += kNsPerPortIo;  // it is a port write
+            if (pvMachine_ && PvMachine::handles(exit.hypercall.number)) {
+                // The PV MMU and the ring-1 kernel's machine; the SYSCALL bounce sets the registers itself.
+                const std::optional<int64_t> result = pvMachine_->call(exit.hypercall, exit.rip);
+                exit.hypercall.result = result.value_or(0);
+                if (result) engine_->complete(exit);
+                return true;
+            }
             exit.hypercall.result =
                 paravirt_ ? paravirt_->call(exit.hypercall, guestNowNs()) : cpu::hypercall::kErrorNoSys;
             if (exit.hypercall.number == cpu::hypercall::kConsoleRead && exit.hypercall.result >= 0)

@@ -23,6 +23,7 @@
 #include "hv/boot/direct_boot.hpp"
 #include "hv/breakpoints.hpp"
 #include "hv/paravirt/paravirt_platform.hpp"
+#include "hv/paravirt/pv_machine.hpp"
 #include "hv/deadline_kicker.hpp"
 #include "hv/engine.hpp"
 #include "hv/exit_ring.hpp"
@@ -73,6 +74,10 @@ struct VmConfig {
     // Boot P with P interrupts (events): the board has no legacy devices (no PIC, PIT, RTC,
     // i8042, VGA, port 0x92, 0x61 or POST port; docs/hypercalls.md "PVH boot").
     bool legacyFree() const { return bootsWithoutFirmware() && (paravirt & cpu::hypercall::kFeatureEvents) != 0; }
+    // Privileged P: the kernel (`directBoot`, an ELF64 with the "hvlab" note) runs deprivileged at
+    // ring 1 on the PV MMU (hv/paravirt/pv_machine.hpp); the VM offers kFeaturePvMmu. Interpreter
+    // only, boot P only (no firmware runs).
+    bool pvMmu = false;
     // The interpreter's virtual clock while the CPU is halted: false skips to the next timer
     // event at once (deterministic and fast: tests, benchmarks); true lets that time pass at host
     // speed (QEMU's icount sleep=on), so VMs that talk to each other or to a person see sensible
@@ -176,6 +181,8 @@ public:
     mmu::PhysicalMap& memory() { return map_; }
     // The PV console, clock and event channel (its counters), or nullptr without them.
     const ParavirtPlatform* paravirt() const { return paravirt_.get(); }
+    // The PV MMU and hvlab's pages of a privileged-P VM, or nullptr.
+    const PvMachine* pvMachine() const { return pvMachine_.get(); }
     const mmu::HostMemory& hostMemory() const { return *host_; }
     cpu::CpuState& state() { return state_; }  // valid while not running
     // Direct boot: start the vCPU from `entry` (a loader's state) instead of the reset vector.
@@ -264,6 +271,9 @@ private:
     std::string directBootSummary_;
     std::optional<uint64_t> pausedAtBreakpoint_;  // resuming there steps over it first
     std::unique_ptr<ParavirtPlatform> paravirt_;  // rebuilt with the devices on reset
+    std::unique_ptr<PvMachine> pvMachine_;        // privileged P: rebuilt with the kernel on reset
+    // Privileged P: a fresh PV machine and the kernel loaded into it.
+    boot::DirectBootResult loadPvKernel();
     std::mutex paravirtInputMutex_;
     std::string paravirtInput_;  // host input on its way to the PV console
     std::atomic<bool> pvConsoleReader_{false};  // the guest reads the PV console (input goes there)

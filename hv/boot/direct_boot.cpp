@@ -13,6 +13,7 @@
 #include "hv/boot/linux_loader.hpp"
 #include "hv/boot/linux_setup_header.hpp"
 #include "hv/boot/multiboot_header.hpp"
+#include "hv/boot/pv_boot.hpp"
 #include "hv/boot/pvh_loader.hpp"
 
 namespace hvlab::hv::boot {
@@ -22,6 +23,7 @@ const char* kernelFormatName(KernelFormat format) {
         case KernelFormat::LinuxBzImage: return "Linux bzImage";
         case KernelFormat::Pvh: return "PVH ELF kernel";
         case KernelFormat::Multiboot: return "multiboot kernel";
+        case KernelFormat::PvKernel: return "PV kernel (hvlab note)";
         case KernelFormat::Unknown: return "unknown";
     }
     return "?";
@@ -30,6 +32,7 @@ const char* kernelFormatName(KernelFormat format) {
 KernelFormat detectKernelFormat(std::span<const uint8_t> image) {
     if (linux_boot::hasLinuxHeader(image)) return KernelFormat::LinuxBzImage;
     if (hasPvhEntryNote(image)) return KernelFormat::Pvh;
+    if (isPvKernel(image)) return KernelFormat::PvKernel;
     if (multiboot::findHeader(image)) return KernelFormat::Multiboot;
     return KernelFormat::Unknown;
 }
@@ -72,12 +75,36 @@ std::vector<MultibootModule> readMultibootModules(const std::string& list, uint6
     return modules;
 }
 
-DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalMap& memory, uint64_t memoryBytes) {
+DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalMap& memory, uint64_t memoryBytes,
+                                PvMachine* pv) {
     const std::vector<E820Entry> map = pcMemoryMap(memoryBytes);
     const std::vector<uint8_t> kernel = readBootFile(request.kernelPath, "kernel", memoryBytes);
     DirectBootResult result;
     result.format = detectKernelFormat(kernel);
+    // One ELF may carry both entries (Xen's PVH note and hvlab's PV note): privileged P takes the PV one.
+    if (pv && isPvKernel(kernel)) result.format = KernelFormat::PvKernel;
+    if (pv && result.format != KernelFormat::PvKernel)
+        throw BootImageError(fmt::format("{}: privileged P runs a deprivileged kernel: an ELF64 with the \"hvlab\" "
+                                         "note (docs/hypercalls.md); this kernel is: {}",
+                                         request.kernelPath, kernelFormatName(result.format)));
+    if (!pv && result.format == KernelFormat::PvKernel)
+        throw BootImageError(fmt::format("{}: a PV kernel (\"hvlab\" note): it runs at ring 1 on the PV MMU, only "
+                                         "with privileged P and boot P (--preset pv)",
+                                         request.kernelPath));
     switch (result.format) {
+        case KernelFormat::PvKernel: {
+            const PvLoader loader(request.kernelPath, kernel);
+            std::vector<MultibootModule> modules;
+            if (!request.initrd.empty()) modules = readMultibootModules(request.initrd, memoryBytes);
+            const PvBoot boot = loader.load(*pv, memory, memoryBytes, request.append, modules);
+            result.entry = boot.entry;
+            result.summary = fmt::format(
+                "{}: PV kernel at [{:#x}, {:#x}), ring-1 entry at {:#x}, start-info at {:#x}, {} page-table pages "
+                "pinned (L4 {:#x}), {} module(s), first free {:#x}",
+                request.kernelPath, boot.kernelStart, boot.kernelEnd, boot.entryPoint, boot.startInfo,
+                boot.pageTablePages, boot.l4, boot.modules, boot.firstFree);
+            break;
+        }
         case KernelFormat::LinuxBzImage: {
             const LinuxLoader loader(request.kernelPath, kernel);
             std::vector<uint8_t> initrd;
@@ -119,8 +146,8 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
         case KernelFormat::Unknown:
             throw BootImageError(fmt::format("{}: not a kernel hvlab can boot directly: not a Linux bzImage (no "
                                              "\"HdrS\" at 0x202), not a PVH ELF kernel (no Xen "
-                                             "XEN_ELFNOTE_PHYS32_ENTRY note) and not a multiboot kernel (no valid "
-                                             "header in the first 8 KiB)",
+                                             "XEN_ELFNOTE_PHYS32_ENTRY note), not a PV kernel (no \"hvlab\" note) "
+                                             "and not a multiboot kernel (no valid header in the first 8 KiB)",
                                              request.kernelPath));
     }
     spdlog::debug("{}", result.summary);

@@ -133,6 +133,11 @@ void ParavirtPlatform::raise(uint32_t port, uint64_t nowNs) {
     }
 }
 
+void ParavirtPlatform::maskUpcalls() {
+    const uint8_t one = 1;
+    writeShared(SharedEventPage::kUpcallMask, &one, 1);
+}
+
 void ParavirtPlatform::advanceTo(uint64_t nowNs) {
     if (timerDeadline_ == devices::kNoDeadline || nowNs < timerDeadline_) return;
     timerDeadline_ = devices::kNoDeadline;

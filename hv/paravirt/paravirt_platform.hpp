@@ -50,6 +50,9 @@ public:
     bool upcallOwed() const { return upcallOwed_; }
     uint8_t upcallVector() const { return vector_; }
     void upcallDelivered() { upcallOwed_ = false; }
+    // Sets upcall_mask in the event page: a PV kernel's virtual IF goes off as the upcall is
+    // injected, since it cannot clear the real one (privileged P).
+    void maskUpcalls();
 
     void advanceTo(uint64_t nowNs) override;
     uint64_t nextDeadlineNs() const override { return timerDeadline_; }

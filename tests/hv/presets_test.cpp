@@ -35,7 +35,13 @@ TEST_CASE("presets: impossible combinations are refused with the reason", "[hv][
     CHECK(hv::whyInvalid({Way::VS, Way::VH, Way::VS, Way::VS}, false)->find("boot VH does not exist") == 0);
     CHECK(hv::whyInvalid({Way::VS, Way::VS, Way::VS, Way::VH}, false)->find("disk and network VH") == 0);
     CHECK(hv::whyInvalid({Way::VS, Way::VS, Way::VH, Way::VS}, false)->find("interrupts VH") == 0);
-    CHECK(hv::whyInvalid(hv::findPreset("pv")->modes, true)->find("not implemented") != std::string::npos);
+    CHECK_FALSE(hv::whyInvalid(hv::findPreset("pv")->modes, true));
+    CHECK(hv::whyInvalid(hv::findPreset("pv")->modes, false)->find("--kernel") != std::string::npos);
+    // A ring-1 kernel needs everything around it paravirtual.
+    CHECK(hv::whyInvalid({Way::P, Way::VS, Way::P, Way::P}, true)->find("needs boot P") != std::string::npos);
+    CHECK(hv::whyInvalid({Way::P, Way::P, Way::VS, Way::P}, true)->find("needs interrupts P") != std::string::npos);
+    CHECK(hv::whyInvalid({Way::P, Way::P, Way::P, Way::VS}, true)->find("needs disk and network P") !=
+          std::string::npos);
     CHECK(hv::whyInvalid(hv::findPreset("pvh")->modes, false)->find("--kernel") != std::string::npos);
     CHECK_FALSE(hv::whyInvalid(hv::findPreset("pvh")->modes, true));
     for (const char* name : {"emulated", "hvm", "hvm-pv-drivers", "kvm", "pvhvm"})
@@ -73,4 +79,13 @@ TEST_CASE("presets: what each concern becomes in the VM configuration", "[hv][pr
     CHECK(emulated.engine == hv::EngineKind::Interpreter);
     CHECK_FALSE(emulated.disks[0].virtio);
     CHECK(hv::modesOf(emulated) == hv::Modes{});
+
+    hv::VmConfig pv;
+    pv.directBoot = hv::boot::DirectBootRequest{"pv-kernel.elf", "", ""};
+    pv.disks.push_back({"data.img"});  // modesOf sees disk/net P in a virtio disk
+    hv::applyModes(hv::findPreset("pv")->modes, pv);
+    CHECK(pv.pvMmu);
+    CHECK(pv.engine == hv::EngineKind::Interpreter);
+    CHECK_FALSE(pv.directBootAfterPost);
+    CHECK(hv::modesOf(pv) == hv::findPreset("pv")->modes);
 }
