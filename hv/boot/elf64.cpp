@@ -18,14 +18,14 @@ constexpr uint16_t kElf64HeaderSize = 64, kElf64PhdrSize = 56;
 uint64_t align4(uint64_t v) { return (v + 3) & ~3ull; }
 
 // The notes of one PT_NOTE segment: namesz, descsz, type, then name and desc, each padded to 4.
-void readNotes(const ImageReader& file, uint64_t offset, uint64_t size, unsigned index, std::vector<ElfNote>& out) {
+void readNotes(const ImageReader& file, uint64_t offset, uint64_t size, unsigned index, std::vector<Elf64Note>& out) {
     file.require(offset, size, fmt::format("the notes of ELF segment {}", index));
     uint64_t at = offset;
     const uint64_t end = offset + size;
     while (at + 12 <= end) {
         const uint32_t nameSize = file.u32(at, "n_namesz");
         const uint32_t descSize = file.u32(at + 4, "n_descsz");
-        ElfNote note;
+        Elf64Note note;
         note.type = file.u32(at + 8, "n_type");
         const uint64_t nameAt = at + 12;
         const uint64_t descAt = nameAt + align4(nameSize);
@@ -43,8 +43,8 @@ void readNotes(const ImageReader& file, uint64_t offset, uint64_t size, unsigned
 }
 }  // namespace
 
-const ElfNote* Elf64Image::findNote(std::string_view name, uint32_t type) const {
-    for (const ElfNote& n : notes)
+const Elf64Note* Elf64Image::findNote(std::string_view name, uint32_t type) const {
+    for (const Elf64Note& n : notes)
         if (n.name == name && n.type == type) return &n;
     return nullptr;
 }

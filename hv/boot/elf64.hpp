@@ -20,7 +20,7 @@ struct Elf64Segment {
     uint64_t physicalAddress = 0;
 };
 
-struct ElfNote {
+struct Elf64Note {
     std::string name;  // without the terminating NUL
     uint32_t type = 0;
     std::vector<uint8_t> desc;
@@ -29,9 +29,9 @@ struct ElfNote {
 struct Elf64Image {
     uint64_t entry = 0;  // e_entry
     std::vector<Elf64Segment> loads;
-    std::vector<ElfNote> notes;
+    std::vector<Elf64Note> notes;
 
-    const ElfNote* findNote(std::string_view name, uint32_t type) const;
+    const Elf64Note* findNote(std::string_view name, uint32_t type) const;
 };
 
 // True for an ELF file of class ELFCLASS64.

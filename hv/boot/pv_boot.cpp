@@ -23,7 +23,7 @@ constexpr uint64_t kP = 1, kRW = 2, kUser = 4;
 constexpr uint64_t k2MiB = 2ull << 20, k1GiB = 1ull << 30;
 constexpr uint64_t kMemmapOffset = 128;  // inside the start-info block, after the header
 
-uint64_t readNoteEntry(const std::string& name, const ElfNote& note) {
+uint64_t readNoteEntry(const std::string& name, const Elf64Note& note) {
     if (note.desc.size() != 8)
         throw BootImageError(fmt::format("{}: the \"hvlab\" note of type {} has {} bytes, not the 8 of a u64 entry "
                                          "address",
@@ -62,7 +62,7 @@ std::vector<E820Entry> pvMemoryMap(uint64_t memoryBytes, uint64_t reservedBase, 
 
 PvLoader::PvLoader(std::string name, std::span<const uint8_t> image)
     : name_(std::move(name)), image_(image), elf_(parseElf64(name_, image)) {
-    const ElfNote* note = elf_.findNote("hvlab", hc::pv::kNoteType);
+    const Elf64Note* note = elf_.findNote("hvlab", hc::pv::kNoteType);
     if (!note)
         throw BootImageError(fmt::format("{}: no \"hvlab\" ELF note of type {} (the PV entry point): not a PV kernel",
                                          name_, hc::pv::kNoteType));
