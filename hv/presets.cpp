@@ -82,7 +82,7 @@ std::optional<std::string> whyInvalid(const Modes& m, bool haveKernel) {
     }
     if (m.boot == Way::P && !haveKernel)
         return "boot P enters a kernel directly with a boot-info struct and no BIOS: give one with --kernel "
-               "(Linux bzImage or multiboot)";
+               "(a PVH ELF kernel such as tinyos-kernel.elf, a Linux bzImage or a multiboot kernel)";
     return std::nullopt;
 }
 

@@ -13,15 +13,16 @@ namespace hvlab::frontend {
 
 namespace {
 
-// tinyos.img next to this hvlab: the build tree keeps it in firmware/ beside frontend/.
-std::string defaultGuest() {
+// A file of the bundled firmware (tinyos.img, tinyos-kernel.elf) next to this hvlab: the build
+// tree keeps them in firmware/ beside frontend/.
+std::string bundledFile(const std::string& name) {
     std::error_code error;
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
     if (!error) {
-        const auto candidate = exe.parent_path().parent_path() / "firmware" / "tinyos.img";
+        const auto candidate = exe.parent_path().parent_path() / "firmware" / name;
         if (std::filesystem::exists(candidate)) return candidate.string();
     }
-    return HVLAB_FIRMWARE_DIR "/tinyos.img";
+    return std::string(HVLAB_FIRMWARE_DIR) + "/" + name;
 }
 
 }  // namespace
@@ -33,6 +34,9 @@ CLI::App* addSpectrumCommand(CLI::App& app, SpectrumCommandOptions& o) {
         "spectrum", "Run a tinyos workload under every preset of the virtualization spectrum and compare the exits "
                     "and time each costs");
     spectrum->add_option("--guest", o.guest, "The tinyos disk image (default: the one built with this hvlab)");
+    spectrum->add_option("--kernel", o.kernel,
+                         "The tinyos kernel ELF the boot P rows (pvh) boot directly through PVH (default: "
+                         "tinyos-kernel.elf built with this hvlab)");
     spectrum->add_option("--workload", o.workloads, "Workloads, comma-separated: disk, net, timer, pagefault, syscall, cpu")
         ->delimiter(',')
         ->capture_default_str();
@@ -53,7 +57,15 @@ int spectrumCommand(const SpectrumCommandOptions& o) {
         return hv::exit_status::kUsage;
     }
     SpectrumOptions options;
-    options.disk = o.guest.empty() ? defaultGuest() : o.guest;
+    options.disk = o.guest.empty() ? bundledFile("tinyos.img") : o.guest;
+    options.kernel = o.kernel.empty() ? bundledFile("tinyos-kernel.elf") : o.kernel;
+    if (!std::filesystem::exists(options.kernel)) {
+        if (!o.kernel.empty()) {
+            fmt::print(stderr, "hvlab: error: no kernel '{}'\n", options.kernel);
+            return hv::exit_status::kUsage;
+        }
+        options.kernel.clear();  // the boot P rows say why they cannot run
+    }
     options.timeout = std::chrono::seconds(o.timeoutSeconds);
     if (!std::filesystem::exists(options.disk)) {
         fmt::print(stderr, "hvlab: error: no guest image '{}' (build the firmware, or give --guest)\n", options.disk);

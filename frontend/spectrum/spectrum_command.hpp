@@ -11,6 +11,7 @@ namespace hvlab::frontend {
 
 struct SpectrumCommandOptions {
     std::string guest;                        // a tinyos disk image; default: the one built with hvlab
+    std::string kernel;                       // tinyos's PVH kernel ELF for the boot P rows; default: bundled
     std::vector<std::string> workloads{"disk", "net"};
     std::vector<std::string> presets;         // default: all seven
     std::string engine;                       // "interp": every preset as its variant without KVM

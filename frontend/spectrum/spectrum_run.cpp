@@ -81,7 +81,8 @@ SpectrumRow runSpectrumRow(const hv::Preset& preset, const Workload& workload, c
     row.modes = useKvm ? preset.modes : hv::interpreterVariant(preset.modes);
     row.interpreterVariant = !(row.modes == preset.modes);
     row.engine = hv::applyModesEngine(row.modes) == hv::EngineKind::Kvm ? "kvm" : "interp";
-    if (const auto why = hv::whyInvalid(row.modes, false)) {
+    const bool directBoot = row.modes.boot == hv::Way::P;
+    if (const auto why = hv::whyInvalid(row.modes, !options.kernel.empty())) {
         row.skipped = *why;
         return row;
     }
@@ -90,6 +91,7 @@ SpectrumRow runSpectrumRow(const hv::Preset& preset, const Workload& workload, c
     const unsigned vmCount = net ? 2 : 1;  // `bench net` pings a second VM
     RunOptions o;
     o.disks = {options.disk};
+    if (directBoot) o.kernel = options.kernel;  // PVH: no BIOS, the kernel entered directly
     o.snapshot = true;
     o.nic = net ? "e1000" : "";
     // Latencies between VMs need idle time to pass at host speed; the rest is quicker without.

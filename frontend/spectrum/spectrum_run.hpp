@@ -36,12 +36,13 @@ struct SpectrumRow {
 
 struct SpectrumOptions {
     std::string disk;           // tinyos image
+    std::string kernel;         // tinyos's kernel ELF for boot P (PVH); empty: those rows are refused
     bool forceInterpreter = false;
     std::chrono::seconds timeout{180};
 };
 
-// Boots `disk` under `preset` (the variant without KVM if `useKvm` is false), runs `workload` and
-// fills a row. Never throws for a guest problem: the row says what went wrong.
+// Boots `disk` under `preset` (the variant without KVM if `useKvm` is false; with boot P, `kernel`
+// through PVH with `disk` as its virtio disk), runs `workload` and fills a row. Never throws for a guest problem: the row says what went wrong.
 SpectrumRow runSpectrumRow(const hv::Preset& preset, const Workload& workload, const SpectrumOptions& options,
                            bool useKvm);
 

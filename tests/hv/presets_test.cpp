@@ -89,3 +89,26 @@ TEST_CASE("presets: what each concern becomes in the VM configuration", "[hv][pr
     CHECK_FALSE(pv.directBootAfterPost);
     CHECK(hv::modesOf(pv) == hv::findPreset("pv")->modes);
 }
+
+TEST_CASE("presets: pvh and its variant without KVM build a VM without firmware or legacy devices",
+          "[hv][presets][pvh]") {
+    for (const hv::Modes& modes : {hv::findPreset("pvh")->modes, hv::interpreterVariant(hv::findPreset("pvh")->modes)}) {
+        hv::VmConfig config;
+        config.disks.push_back({"tinyos.img"});
+        config.directBoot = hv::boot::DirectBootRequest{"tinyos-kernel.elf", "", ""};
+        hv::applyModes(modes, config);
+        CHECK(config.engine == (modes.privileged == Way::VH ? hv::EngineKind::Kvm : hv::EngineKind::Interpreter));
+        CHECK_FALSE(config.kernelIrqchip);
+        CHECK(config.bootsWithoutFirmware());
+        CHECK(config.legacyFree());
+        REQUIRE(config.disks.size() == 1);  // no IDE copy for a BIOS: only the virtio disk
+        CHECK(config.disks[0].virtio);
+        CHECK(hv::modesOf(config) == modes);
+    }
+    // Boot P with emulated interrupts keeps the PIC, PIT and the rest (only the BIOS goes).
+    hv::VmConfig config;
+    config.directBoot = hv::boot::DirectBootRequest{"kernel", "", ""};
+    hv::applyModes({Way::VS, Way::P, Way::VS, Way::VS}, config);
+    CHECK(config.bootsWithoutFirmware());
+    CHECK_FALSE(config.legacyFree());
+}

@@ -60,3 +60,25 @@ TEST_CASE("hvlab spectrum: CSV and bad arguments", "[integration][spectrum]") {
     CHECK(missing.status == 2);
     CHECK(missing.err.find("no guest image '/nonexistent.img'") != std::string::npos);
 }
+
+TEST_CASE("hvlab spectrum: the pvh row boots the bundled tinyos kernel through PVH", "[integration][spectrum][pvh]") {
+    const auto r = runProcess({kHvlab, "spectrum", "--guest", kTinyos, "--workload", "disk", "--presets", "pvh",
+                               "--engine", "interp", "--json"},
+                              120);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const auto doc = nlohmann::json::parse(r.out);
+    const auto& row = doc["presets"][0];
+    CHECK(row["preset"] == "pvh");
+    CHECK(row["modes"]["boot"] == "P");
+    CHECK(row["ran"] == true);
+    CHECK(row["figures"][0].get<std::string>().rfind("disk virtio-blk: read 1024 sectors", 0) == 0);
+    // No legacy devices: the disk work costs no port I/O beyond the shell's, and idles by hypercall.
+    CHECK(row["vmm_exits"].get<double>() < 200);
+
+    // Without a kernel the row says why instead of pretending.
+    const auto none = runProcess({kHvlab, "spectrum", "--guest", kTinyos, "--kernel", "/nonexistent.elf",
+                                  "--presets", "pvh", "--engine", "interp"});
+    CHECK(none.status == 2);
+    CHECK(none.err.find("no kernel '/nonexistent.elf'") != std::string::npos);
+}

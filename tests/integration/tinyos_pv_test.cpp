@@ -185,7 +185,7 @@ TEST_CASE("tinyos takes the PV console, timer and events when hvlab offers them,
         const std::string boot = vm.output();
         INFO(tail(boot));
         CHECK(boot.find("no hypervisor interfaces") != std::string::npos);
-        CHECK(boot.find("paths: console uart (input uart), timer pit, interrupts pic") != std::string::npos);
+        CHECK(boot.find("paths: boot bios, console uart (input uart), timer pit, interrupts pic, idle hlt") != std::string::npos);
         CHECK(boot.find("timer: PIT at 1000 Hz") != std::string::npos);
         emulated = vm.idleRates(1.0);
         vm.type("pv\n");
@@ -202,7 +202,7 @@ TEST_CASE("tinyos takes the PV console, timer and events when hvlab offers them,
     const std::string boot = vm.output();
     INFO(tail(vm.output()));
     CHECK(boot.find("hvlab hypercalls v1: console clock events") != std::string::npos);
-    CHECK(boot.find("paths: console pv (input pv), timer pv, interrupts pv-events") != std::string::npos);
+    CHECK(boot.find("paths: boot bios, console pv (input pv), timer pv, interrupts pv-events, idle hlt") != std::string::npos);
     CHECK(boot.find("timer: PV one-shot timer (hvlab clock) at 1000 Hz") != std::string::npos);
     CHECK(occurrences(boot, "tinyos shell, process 1") == 1);  // console_write only, not the UART too
     const IdleRates pv = vm.idleRates(1.0);

@@ -21,8 +21,8 @@ enum {
     HVLAB_TIMER_SET = 4,     /* (absolute deadline in ns, 0 cancels): event 0 when it passes */
     HVLAB_EVENT_INIT = 5,    /* (physical page, vector): events arrive through them */
     HVLAB_EVENT_RAISE = 6,   /* (port): mark an event pending (for testing) */
-    HVLAB_EVENT_BIND_IRQ = 7, /* (interrupt line, port 2-63): the line's rising edges raise the port */
-    HVLAB_BLOCK = 8,         /* (): clear upcall_mask and sleep until an upcall is owed */
+    HVLAB_EVENT_BIND_IRQ = 7, /* (interrupt line 0-23, port 2-63): the line's rising edges raise the port */
+    HVLAB_BLOCK = 8,         /* (): clear upcall_mask, sleep until an upcall is owed (idle without HLT) */
     /* The PV MMU (kernel/pv_mmu.c, kernel/pv_cpu.c): what a ring-1 kernel cannot do itself. */
     HVLAB_MMU_UPDATE = 16,   /* (list, count): {entry address, new value} pairs, validated */
     HVLAB_MMU_PIN = 17,      /* (level 1-4, table): validate and pin a page table */
@@ -39,7 +39,7 @@ enum {
 enum {
     HVLAB_EVENT_TIMER = 0,         /* the timer_set deadline passed */
     HVLAB_EVENT_CONSOLE_INPUT = 1, /* console input waits for console_read */
-    HVLAB_EVENT_FIRST_FREE = 2,    /* 2-63: ours to bind device interrupt lines to */
+    HVLAB_EVENT_FIRST_IRQ = 2,     /* tinyos binds interrupt line n to port 2 + n */
     HVLAB_EVENT_PORTS = 64,
 };
 

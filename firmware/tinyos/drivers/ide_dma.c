@@ -23,6 +23,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/process.h"
 #include "kernel/timer.h"
+#include "kernel/idle.h"
 #include <tinyos/abi.h>
 
 enum {
@@ -106,7 +107,7 @@ int ide_dma_transfer(uint32_t lba, uint32_t count, bool write, uint64_t buffer)
         if (current)
             process_sleep(&transfer_done, timer_ticks() + 1);
         else { /* during boot there is no process to put to sleep */
-            sti_hlt();
+            cpu_idle();
             cli();
         }
     }

@@ -20,10 +20,20 @@ enum {
     CASCADE_IRQ = 2,
 };
 
-void pic_init(void)
+static bool present;
+
+bool pic_present(void) { return present; }
+
+bool pic_init(void)
 {
+    /* Deprivileged (hvlab's PV MMU) the ports fault in ring 1: no PIC to look for. */
     if (cpu_pv)
-        return; /* deprivileged: the PIC's ports are out of reach; devices use events */
+        return false;
+    /* The mask register (OCW1) of a real 8259 reads back what was written to it. */
+    outb(MASTER_DATA, 0xA5);
+    present = inb(MASTER_DATA) == 0xA5;
+    if (!present)
+        return false;
     outb(MASTER_COMMAND, ICW1_INIT_WITH_ICW4);
     io_wait();
     outb(SLAVE_COMMAND, ICW1_INIT_WITH_ICW4);
@@ -44,10 +54,13 @@ void pic_init(void)
      * the first slave line. With hvlab's PV timer and console nothing may ever be unmasked. */
     outb(MASTER_DATA, 0xFF);
     outb(SLAVE_DATA, 0xFF);
+    return true;
 }
 
 void pic_unmask(unsigned irq)
 {
+    if (!present)
+        return;
     uint16_t port = irq < 8 ? MASTER_DATA : SLAVE_DATA;
     outb(port, inb(port) & ~(1 << (irq & 7)));
     if (irq >= 8)
@@ -56,7 +69,7 @@ void pic_unmask(unsigned irq)
 
 uint16_t pic_unmasked_lines(void)
 {
-    if (cpu_pv)
+    if (!present)
         return 0;
     return (uint16_t)~(inb(MASTER_DATA) | (uint16_t)inb(SLAVE_DATA) << 8);
 }

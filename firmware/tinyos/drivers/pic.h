@@ -3,7 +3,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-void pic_init(void);
+/* Looks for the 8259s (the mask register keeps what is written to it; with no PIC the port
+ * reads 0xFF) and, if they are there, initializes them. False: no PIC (a PVH machine), and
+ * every other function here does nothing. */
+bool pic_init(void);
+bool pic_present(void);
 void pic_unmask(unsigned irq);
 void pic_mask(unsigned irq);
 /* Bit n set: IRQ n is unmasked (the cascade, IRQ 2, counts as a line). */

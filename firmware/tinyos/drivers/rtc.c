@@ -30,11 +30,15 @@ static uint8_t cmos_read(uint8_t reg)
 
 static uint8_t from_bcd(uint8_t v) { return (uint8_t)((v >> 4) * 10 + (v & 0x0F)); }
 
-bool rtc_read(struct rtc_time *t)
+/* Status register D reads 0x80 (VRT: valid RAM and time) on a working RTC; with no RTC at all
+ * (a PVH machine) the port reads 0xFF. Deprivileged (hvlab's PV MMU) its ports fault: none. */
+bool rtc_present(void) { return !cpu_pv && cmos_read(0x0D) == 0x80; }
+
+void rtc_read(struct rtc_time *t)
 {
-    if (cpu_pv) {
-        *t = (struct rtc_time){0};
-        return false;
+    if (!rtc_present()) { /* UIP would read as set forever */
+        t->hour = t->minute = t->second = 0;
+        return;
     }
     while (cmos_read(RTC_STATUS_A) & STATUS_A_UPDATE_IN_PROGRESS)
         ;
@@ -52,5 +56,4 @@ bool rtc_read(struct rtc_time *t)
     t->hour = hour;
     t->minute = min;
     t->second = sec;
-    return true;
 }

@@ -7,6 +7,7 @@ struct rtc_time {
     uint8_t hour, minute, second;
 };
 
-/* False (and 00:00:00) when there is no RTC to read: deprivileged under hvlab's PV MMU its
- * ports fault, as every port but PCI configuration's does. */
-bool rtc_read(struct rtc_time *t);
+/* False on a machine without one (PVH), or deprivileged (PV MMU: its ports fault): rtc_read()
+ * then gives 00:00:00. */
+bool rtc_present(void);
+void rtc_read(struct rtc_time *t);

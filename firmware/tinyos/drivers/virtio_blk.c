@@ -17,6 +17,7 @@
 #include "kernel/timer.h"
 #include "kernel/trap.h"
 #include "lib/string.h"
+#include "kernel/idle.h"
 #include <tinyos/abi.h>
 
 enum {
@@ -110,7 +111,7 @@ static int submit(uint32_t type, uint64_t sector, uint8_t *data, uint32_t bytes,
         if (current)
             process_sleep(&request_done, timer_ticks() + 1);
         else { /* during boot there is no process to put to sleep */
-            sti_hlt();
+            cpu_idle();
             cli();
         }
     }

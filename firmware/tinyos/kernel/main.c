@@ -10,9 +10,13 @@
  * UART, the PV timer instead of the PIT, the event channel instead of the PIC. One image does
  * both; the user picks with `hvlab run --pv ...`.
  *
- * The same image also runs deprivileged, in ring 1 under hvlab's PV MMU (`hvlab run --preset
- * pv --kernel kernel.elf`): hvlab enters it at boot/pv_entry.asm instead of the disk boot, and
- * from there every privileged step below takes its hypercall path (kernel/cpu.h, cpu_pv).
+ * The same kernel.elf also boots through PVH (boot/pvh_entry.asm, kernel/start_info.c): no BIOS
+ * and no legacy devices. Finding no PIC, it takes device interrupts as events
+ * (event_bind_irq) and idles with the `block` hypercall (kernel/idle.c).
+ *
+ * And it runs deprivileged, in ring 1 under hvlab's PV MMU (`hvlab run --preset pv --kernel
+ * kernel.elf`): hvlab enters it at boot/pv_entry.asm, and from there every privileged step below
+ * takes its hypercall path (kernel/cpu.h, cpu_pv).
  */
 #include "drivers/disk.h"
 #include "drivers/hvlab.h"
@@ -27,7 +31,9 @@
 #include "kernel/pmm.h"
 #include "kernel/process.h"
 #include "kernel/pv_events.h"
+#include "kernel/idle.h"
 #include "kernel/sched.h"
+#include "kernel/start_info.h"
 #include "kernel/syscall.h"
 #include "kernel/timer.h"
 #include "kernel/vmm.h"
@@ -46,6 +52,9 @@ static void log_boot_path(const struct boot_info *boot)
 {
     if (boot->load_method == BOOT_LOAD_PV)
         kprintf("entered by hvlab at ring 1 (PV MMU): no privileged instruction from here on\n");
+    else if (boot->load_method == BOOT_LOAD_PVH)
+        kprintf("booted through PVH: hvm_start_info at %lx, %u module(s), command line \"%s\"\n",
+                start_info_address(), start_info_module_count(), start_info_cmdline());
     else
         kprintf("booted from drive %x with %s reads\n", boot->boot_drive,
                 boot->load_method == BOOT_LOAD_CHS ? "CHS (INT 13h AH=02h)" : "LBA (INT 13h AH=42h)");
@@ -63,26 +72,31 @@ void kmain(struct boot_info *boot)
 
     gdt_init();     /* kernel + user segments, TSS with RSP0 and the double-fault IST (PV: hvlab's) */
     idt_init();     /* handlers for exceptions 0-31 and IRQs 32-47 (PV: set_trap_table) */
-    pic_init();     /* 8259s remapped to vectors 0x20-0x2F, all lines masked (PV: none) */
+    if (!pic_init()) /* 8259s remapped to vectors 0x20-0x2F, all lines masked */
+        kprintf("no 8259 PIC (a machine without legacy devices): device interrupts come as events\n");
     pv_events_init(); /* hvlab's event page and upcall vector, if offered */
+    idle_init();      /* HLT, or `block` when every interrupt is an event */
     pmm_init(boot); /* free page list from the E820 map */
     vmm_init();     /* the kernel's own page tables (PV: hvlab's, plus the device window) */
     syscall_init(); /* SYSCALL/SYSRET MSRs (PV: set_syscall_entry) */
     timer_init();   /* PIT at TIMER_HZ on IRQ 0, or the PV timer */
     console_start_input(); /* UART receive interrupt (IRQ 4), or PV console input (event 1) */
     sti();          /* PV: the virtual IF, upcall_mask in the event page */
-    kprintf("paths: console %s (input %s), timer %s, interrupts %s, privileged %s\n", console_output_path(),
-            console_input_path(), timer_is_pv() ? "pv" : "pit", interrupts_path(), cpu_pv ? "pv" : "native");
+    kprintf("paths: boot %s, console %s (input %s), timer %s, interrupts %s, idle %s, privileged %s\n",
+            start_info_boot_path(), console_output_path(), console_input_path(), timer_is_pv() ? "pv" : "pit",
+            interrupts_path(), idle_path(), cpu_pv ? "pv" : "native");
 
     timer_calibrate_tsc();
     struct rtc_time now;
-    bool have_rtc = rtc_read(&now);
-    kprintf("timer: %s at %u Hz, TSC %u.%03u MHz, ", timer_is_pv() ? "PV one-shot timer (hvlab clock)" : "PIT",
-            TIMER_HZ, timer_tsc_khz() / 1000, timer_tsc_khz() % 1000);
-    if (have_rtc)
-        kprintf("RTC time %02u:%02u:%02u\n", now.hour, now.minute, now.second);
+    rtc_read(&now);
+    if (rtc_present())
+        kprintf("timer: %s at %u Hz, TSC %u.%03u MHz, RTC time %02u:%02u:%02u\n",
+                timer_is_pv() ? "PV one-shot timer (hvlab clock)" : "PIT", TIMER_HZ, timer_tsc_khz() / 1000,
+                timer_tsc_khz() % 1000, now.hour, now.minute, now.second);
     else
-        kprintf("no RTC\n");
+        kprintf("timer: %s at %u Hz, TSC %u.%03u MHz, no RTC\n",
+                timer_is_pv() ? "PV one-shot timer (hvlab clock)" : "PIT", TIMER_HZ, timer_tsc_khz() / 1000,
+                timer_tsc_khz() % 1000);
 
     kprintf("PCI devices:\n");
     pci_scan();

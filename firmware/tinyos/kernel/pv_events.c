@@ -26,7 +26,8 @@ union pv_shared_page pv_shared __attribute__((aligned(PAGE_SIZE)));
 
 static volatile struct pv_event_page *const page = &pv_shared.fields;
 static pv_event_handler handlers[HVLAB_EVENT_PORTS];
-static uint8_t port_irq[HVLAB_EVENT_PORTS]; /* 1 + the interrupt line bound to the port, 0 = none */
+static pv_irq_dispatch irq_dispatch;
+static uint32_t irq_lines; /* bit n: line n is bound to port HVLAB_EVENT_FIRST_IRQ + n */
 static uint64_t counts[HVLAB_EVENT_PORTS];
 static uint64_t upcalls;
 static bool active;
@@ -52,16 +53,6 @@ void pv_event_bind(unsigned port, pv_event_handler handler)
         handlers[port] = handler;
 }
 
-int64_t pv_event_bind_irq(unsigned port, unsigned irq)
-{
-    if (port >= HVLAB_EVENT_PORTS || irq > 23)
-        return -22;
-    int64_t r = hvlab_call(HVLAB_EVENT_BIND_IRQ, irq, port, 0);
-    if (r >= 0)
-        port_irq[port] = (uint8_t)(irq + 1);
-    return r;
-}
-
 void pv_events_upcall(struct trap_frame *frame)
 {
     upcalls++;
@@ -74,12 +65,31 @@ void pv_events_upcall(struct trap_frame *frame)
         if (!(taken & (1ull << port)))
             continue;
         counts[port]++;
+        unsigned irq = (unsigned)port - HVLAB_EVENT_FIRST_IRQ;
         if (handlers[port])
             handlers[port](frame);
-        else if (port_irq[port])
-            irq_dispatch(port_irq[port] - 1u, frame);
+        else if (port >= HVLAB_EVENT_FIRST_IRQ && irq < 32 && (irq_lines & (1u << irq)) && irq_dispatch)
+            irq_dispatch(irq, frame);
     }
 }
+
+bool pv_events_bind_irq(unsigned irq, pv_irq_dispatch dispatch)
+{
+    if (!active || irq >= 16)
+        return false;
+    if (irq_lines & (1u << irq))
+        return true;
+    int64_t r = hvlab_call(HVLAB_EVENT_BIND_IRQ, irq, HVLAB_EVENT_FIRST_IRQ + irq, 0);
+    if (r < 0) {
+        kprintf("events: event_bind_irq(%u) refused (%ld)\n", irq, r);
+        return false;
+    }
+    irq_dispatch = dispatch;
+    irq_lines |= 1u << irq;
+    return true;
+}
+
+uint32_t pv_events_irq_lines(void) { return irq_lines; }
 
 uint64_t pv_events_upcalls(void) { return upcalls; }
 
@@ -89,9 +99,9 @@ uint64_t pv_events_count(unsigned port) { return port < HVLAB_EVENT_PORTS ? coun
 
 const char *interrupts_path(void)
 {
-    bool bound = false;
+    bool bound = irq_lines != 0;
     for (int port = 0; port < HVLAB_EVENT_PORTS; port++)
-        bound = bound || handlers[port] || port_irq[port];
+        bound = bound || handlers[port];
     if (!active || !bound)
         return "pic"; /* no event source in use (e.g. `--pv events` alone) */
     return timer_is_pv() ? "pv-events" : "pic+pv-events"; /* the tick decides who carries the load */

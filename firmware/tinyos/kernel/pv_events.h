@@ -31,10 +31,13 @@ bool pv_events_init(void);
 bool pv_events_active(void);
 /* Call `handler` (interrupts disabled) when event `port` arrives. */
 void pv_event_bind(unsigned port, pv_event_handler handler);
-/* Have hvlab raise `port` (2-63) on each rising edge of interrupt line `irq` instead of the PIC
- * seeing it (event_bind_irq); the line's irq_register() handlers then run on that event.
- * Returns hvlab's result (< 0: refused). */
-int64_t pv_event_bind_irq(unsigned port, unsigned irq);
+/* Device interrupt line `irq` (0-15) as an event (event_bind_irq, port HVLAB_EVENT_FIRST_IRQ +
+ * irq): its rising edges call dispatch(irq, frame) instead of going to the PIC. False if hvlab
+ * refused. */
+typedef void (*pv_irq_dispatch)(unsigned irq, struct trap_frame *frame);
+bool pv_events_bind_irq(unsigned irq, pv_irq_dispatch dispatch);
+/* Bit n: interrupt line n arrives as an event. */
+uint32_t pv_events_irq_lines(void);
 /* The upcall (kernel/trap.c calls it for VECTOR_PV_UPCALL). */
 void pv_events_upcall(struct trap_frame *frame);
 
@@ -45,5 +48,5 @@ uint64_t pv_events_time_ns(void);
 uint64_t pv_events_count(unsigned port); /* events taken on `port` */
 /* "pic" (no event in use), "pv-events" (the tick, and console input if PV, come as events) or
  * "pic+pv-events" (console input as events, the tick still through the PIC). Devices with INTx
- * lines always use the PIC. */
+ * lines use the PIC when there is one, events (pv_events_bind_irq) when there is none (PVH). */
 const char *interrupts_path(void);

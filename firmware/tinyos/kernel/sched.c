@@ -18,6 +18,7 @@
 #include "kernel/syscall.h"
 #include "kernel/trap.h"
 #include "kernel/vmm.h"
+#include "kernel/idle.h"
 
 static uint64_t scheduler_rsp; /* the scheduler's saved stack pointer */
 static int last_slot = -1;
@@ -41,7 +42,7 @@ void scheduler_run(void)
         cli();
         struct process *p = pick_next();
         if (!p) {
-            sti_hlt(); /* idle: wait for an interrupt to make someone ready */
+            cpu_idle(); /* idle: wait for an interrupt (HLT, or `block` on PVH) */
             continue;
         }
         p->state = PROC_RUNNING;

@@ -1,10 +1,13 @@
-/* sys_pv.c - pvinfo(): what hvlab offers and which paths (UART or PV console, PIT or PV timer,
- * PIC or event channel, ring 0 or the PV MMU) the kernel took at boot. */
+/* sys_pv.c - pvinfo(): what hvlab offers and which paths (BIOS, PVH or PV boot, UART or PV
+ * console, PIT or PV timer, PIC or event channel, HLT or block, ring 0 or the PV MMU) the kernel
+ * took at boot. */
 #include "drivers/hvlab.h"
 #include "drivers/pic.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/idle.h"
 #include "kernel/pv_mmu.h"
+#include "kernel/start_info.h"
 #include "kernel/pv_events.h"
 #include "kernel/syscalls.h"
 #include "kernel/timer.h"
@@ -33,6 +36,10 @@ SYSCALL(sys_pvinfo)
     out->timer_events = pv_events_count(HVLAB_EVENT_TIMER);
     out->console_events = pv_events_count(HVLAB_EVENT_CONSOLE_INPUT);
     out->timer_catch_ups = timer_pv_catch_ups();
+    strlcpy(out->boot, start_info_boot_path(), sizeof out->boot);
+    strlcpy(out->idle, idle_path(), sizeof out->idle);
+    out->pic_present = pic_present();
+    out->irq_events = pv_events_irq_lines();
     out->mmu_updates = pv_mmu_updates();
     out->mmu_batches = pv_mmu_batches();
     return 0;

@@ -26,7 +26,8 @@ SYSCALL(sys_clockinfo)
     if (!user_range_ok(a0, sizeof *out))
         return ERR_INVALID;
     struct rtc_time now;
-    out->rtc_present = rtc_read(&now);
+    rtc_read(&now);
+    out->rtc_present = rtc_present();
     out->ticks = timer_ticks();
     out->idle_ticks = sched_idle_ticks();
     out->hz = TIMER_HZ;
@@ -82,9 +83,22 @@ SYSCALL(sys_timercheck)
         return ERR_INVALID;
     if (!khz)
         return ERR_NO_DEVICE; /* no TSC calibration */
+    if (!rtc_present()) {
+        /* No RTC (a PVH machine): the PV clock is the reference, `a0` seconds of it. */
+        if (!hvlab_offers(HVLAB_FEATURE_CLOCK))
+            return ERR_NO_DEVICE;
+        uint64_t ns0 = hvlab_time_now(), tsc0 = rdtsc(), ticks0 = timer_ticks(), now;
+        while ((now = hvlab_time_now()) < ns0 + a0 * 1000000000ull)
+            spin_until(rdtsc() + khz); /* a time_now call per ~1 ms */
+        out->ticks = timer_ticks() - ticks0;
+        out->tsc = rdtsc() - tsc0;
+        out->pv_clock_ns = now - ns0;
+        out->timer_pv = timer_is_pv();
+        out->rtc_seconds = 0;
+        return 0;
+    }
     struct rtc_time t;
-    if (!rtc_read(&t))
-        return ERR_NO_DEVICE; /* nothing to count against */
+    rtc_read(&t);
     struct edge e = {.second = t.second};
     wait_for_edge(&e, khz); /* ~1 ms resolution */
     struct edge start = e;

@@ -14,6 +14,7 @@
  */
 #include "kernel/timer.h"
 #include "drivers/hvlab.h"
+#include "drivers/pic.h"
 #include "drivers/pit.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -22,6 +23,8 @@
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 #include "net/net.h"
+#include "kernel/idle.h"
+#include "kernel/kprintf.h"
 
 enum { TIMER_IRQ = 0, CALIBRATION_TICKS = 50 };
 #define NS_PER_TICK (1000000000ull / TIMER_HZ)
@@ -67,8 +70,9 @@ void timer_init(void)
         hvlab_call(HVLAB_TIMER_SET, pv_start_ns + NS_PER_TICK, 0, 0);
         return; /* the PIT stays unprogrammed and IRQ 0 masked */
     }
-    if (cpu_pv)
-        panic("a deprivileged kernel needs hvlab's PV timer (clock and events): the PIT is out of reach");
+    if (!pic_present())
+        panic("no timer: this machine has no PIC (and so no PIT: a PVH machine) and hvlab offers no PV clock "
+              "and events");
     pit_init(TIMER_HZ);
     irq_register(TIMER_IRQ, pit_interrupt);
 }
@@ -85,11 +89,11 @@ void timer_calibrate_tsc(void)
      * clock, divide by the nanoseconds it measured instead (it is the exact reference). */
     uint64_t start = ticks;
     while (ticks == start)
-        hlt();
+        cpu_idle();
     uint64_t tsc0 = rdtsc(), ns0 = pv_timer ? hvlab_time_now() : 0;
     start = ticks;
     while (ticks < start + CALIBRATION_TICKS)
-        hlt();
+        cpu_idle();
     uint64_t cycles = rdtsc() - tsc0;
     if (pv_timer) {
         uint64_t ns = hvlab_time_now() - ns0;

@@ -7,8 +7,8 @@
  *                  driver's handler.
  *   vector 48      hvlab's event upcall (kernel/pv_events.c): the PV timer and console input,
  *                  when hvlab offers them. No PIC involved, nothing to acknowledge.
- *                  Deprivileged (PV MMU), device interrupt lines arrive here too, each bound
- *                  to an event port, since the PIC is out of reach.
+ *                  Without a PIC (PVH, or deprivileged under the PV MMU, where its ports
+ *                  fault), device interrupt lines arrive here too, each bound to an event port.
  */
 #include "kernel/trap.h"
 #include "drivers/hvlab.h"
@@ -38,38 +38,24 @@ enum { HANDLERS_PER_IRQ = 4 };
 static irq_handler irq_handlers[16][HANDLERS_PER_IRQ];
 static uint64_t spurious_count;
 
-void irq_dispatch(unsigned irq, struct trap_frame *f)
+static void run_irq_handlers(unsigned irq, struct trap_frame *f)
 {
-    for (int i = 0; i < HANDLERS_PER_IRQ && irq_handlers[irq & 15][i]; i++)
-        irq_handlers[irq & 15][i](f);
+    for (int i = 0; i < HANDLERS_PER_IRQ && irq_handlers[irq][i]; i++)
+        irq_handlers[irq][i](f);
 }
 
-/* Deprivileged there is no PIC to unmask (its ports fault in ring 1): hvlab turns the line's
- * rising edges into an event port instead (kernel/pv_events.c), one port per line. */
-static bool irq_bound[16];
-static unsigned next_event_port = HVLAB_EVENT_FIRST_FREE;
-
-static void bind_irq_to_event(unsigned irq)
-{
-    if (irq_bound[irq])
-        return; /* a second handler on a shared line */
-    unsigned port = next_event_port++;
-    int64_t r = pv_event_bind_irq(port, irq);
-    if (r < 0)
-        panic("event_bind_irq(%u, %u) refused (%ld)", irq, port, r);
-    irq_bound[irq] = true;
-}
-
+/* With no PIC (PVH), the line is bound to an event port and its handlers run from the upcall;
+ * the driver acknowledges its device first, so its next interrupt is a new rising edge. */
 void irq_register(unsigned irq, irq_handler handler)
 {
     irq_handler *slots = irq_handlers[irq & 15];
     for (int i = 0; i < HANDLERS_PER_IRQ; i++)
         if (!slots[i] || slots[i] == handler) {
             slots[i] = handler;
-            if (cpu_pv)
-                bind_irq_to_event(irq & 15);
-            else
+            if (pic_present())
                 pic_unmask(irq & 15);
+            else if (!pv_events_bind_irq(irq & 15, run_irq_handlers))
+                kprintf("irq %u: no PIC and no event channel: the driver polls\n", irq & 15);
             return;
         }
     panic("irq_register: more than %d handlers on IRQ %u", HANDLERS_PER_IRQ, irq);
@@ -114,7 +100,7 @@ static void hardware_interrupt(struct trap_frame *f)
     /* Acknowledge first: the timer handler may switch to another process and come back much
      * later. Interrupts stay disabled until this handler returns, so nothing nests. */
     pic_send_eoi(irq);
-    irq_dispatch(irq, f);
+    run_irq_handlers(irq, f);
 }
 
 void trap_dispatch(struct trap_frame *f)

@@ -15,12 +15,9 @@ static inline bool trap_from_user(const struct trap_frame *f) { return (f->cs & 
 
 typedef void (*irq_handler)(struct trap_frame *frame);
 
-/* Call `handler` (with interrupts disabled) whenever PIC line `irq` fires, and unmask it
- * (deprivileged: bind the line to an event port).
+/* Call `handler` (with interrupts disabled) whenever PIC line `irq` fires, and unmask it.
  * A line may have several handlers (shared PCI interrupts): each is called in turn. */
 void irq_register(unsigned irq, irq_handler handler);
-/* Call line `irq`'s handlers (from the PIC's vector, or from its event port under PV). */
-void irq_dispatch(unsigned irq, struct trap_frame *frame);
 
 void trap_dispatch(struct trap_frame *frame);
 void trap_print_frame(const struct trap_frame *f);

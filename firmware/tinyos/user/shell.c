@@ -100,13 +100,21 @@ static void cmd_pv(int argc, char **argv)
         printf("hypervisor: %s, no hypercall interfaces offered (hvlab run --pv all offers them)\n", p.signature);
     else
         printf("hypervisor: none\n");
-    printf("paths: console %s (input %s), timer %s, interrupts %s, privileged %s\n", p.console, p.console_input,
-           p.timer, p.interrupts, p.privileged);
-    printf("PIC lines unmasked:");
-    for (int irq = 0; irq < 16; irq++)
-        if (p.pic_unmasked & (1u << irq))
-            printf(" %d", irq);
-    puts(p.pic_unmasked ? "\n" : " none\n");
+    printf("paths: boot %s, console %s (input %s), timer %s, interrupts %s, idle %s, privileged %s\n", p.boot,
+           p.console, p.console_input, p.timer, p.interrupts, p.idle, p.privileged);
+    if (p.pic_present) {
+        printf("PIC lines unmasked:");
+        for (int irq = 0; irq < 16; irq++)
+            if (p.pic_unmasked & (1u << irq))
+                printf(" %d", irq);
+        puts(p.pic_unmasked ? "\n" : " none\n");
+    } else {
+        printf("no PIC; interrupt lines as events:");
+        for (int irq = 0; irq < 16; irq++)
+            if (p.irq_events & (1u << irq))
+                printf(" %d->port %d", irq, irq + 2);
+        puts(p.irq_events ? "\n" : " none\n");
+    }
     if (p.version)
         printf("hypercalls %lu, upcalls %lu, timer events %lu, console input events %lu, late timer upcalls %lu\n",
                p.hypercalls, p.upcalls, p.timer_events, p.console_events, p.timer_catch_ups);

@@ -99,6 +99,10 @@ struct pv_info {
     uint64_t hypercalls, upcalls, timer_events, console_events;
     uint64_t timer_catch_ups; /* PV timer upcalls that made up for more than one tick */
     uint64_t mmu_updates, mmu_batches; /* PV MMU: page-table entries written, mmu_update calls */
+    char boot[8];             /* "bios" (boot sector, stage2), "pvh" (PVH direct boot) or "pv" (PV entry) */
+    char idle[8];             /* "hlt" or "block" */
+    uint32_t pic_present;     /* an 8259 PIC answered (none on a PVH machine) */
+    uint32_t irq_events;      /* bit n: interrupt line n arrives as an event (event_bind_irq) */
 };
 
 enum disk_mode { DISK_AUTO = 0, DISK_PIO = 1, DISK_DMA = 2 };
