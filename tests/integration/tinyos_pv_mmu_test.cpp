@@ -29,7 +29,7 @@ class PvTinyos {
 public:
     PvTinyos() {
         hv::VmConfig config;
-        config.directBoot = hv::boot::DirectBootRequest{kFirmware + "/tinyos/kernel.elf", "", ""};
+        config.directBoot = hv::boot::DirectBootRequest{kFirmware + "/tinyos-kernel.elf", "", ""};
         config.disks.push_back({kFirmware + "/tinyos.img", false, true, false});
         const hv::Preset* pv = hv::findPreset("pv");
         REQUIRE(pv != nullptr);
