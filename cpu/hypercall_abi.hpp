@@ -42,7 +42,7 @@ enum Call : uint32_t {
     kMmuInvlpg = 20,     // (linear): flush one translation; ~0 flushes all
     kSetTrapTable = 21,  // (list, count): {u8 vector, u8 dpl (1|3), u8[6] 0, u64 handler} x count
     kStackSwitch = 22,   // (rsp): the ring-1 stack for the next ring 3 -> 1 transition (TSS.RSP1)
-    kSetSyscallEntry = 23, // (rip): where SYSCALL from ring 3 lands, at ring 1
+    kSetSyscallEntry = 23, // (rip): where SYSCALL from ring 3 lands, at ring 1; 0: SYSCALL is #UD (EFER.SCE off)
     kReadCr2 = 24,       // (): the linear address of the last page fault
     kSyscallBounce = 0x7f00, // hvlab's own ring-0 SYSCALL stub only; from anywhere else -ENOSYS
 };
@@ -89,6 +89,8 @@ constexpr unsigned kHoleL4Slot = 511;
 constexpr unsigned kGuestL4Slots = 256;     // a guest L4 may use slots 0-255 only
 constexpr uint32_t kNoteType = 1;           // ELF note "hvlab", type 1: u64 PV entry (linear)
 constexpr uint32_t kStartInfoPtOffset = 56; // after Xen's hvm_start_info: u64 L4, u64 first free
+// The TSS's I/O bitmap opens these ports to ring 1: the hypercall port (kPort, 4 bytes), PCI
+// configuration (0xcf8-0xcff) and isa-debug-exit (0xf4); every other port raises #GP.
 }  // namespace pv
 
 // The PVH start-info (Xen's `struct hvm_start_info`, version 1) and its memory map entries.

@@ -104,6 +104,8 @@ public:
     // Unused with the in-kernel irqchip (kernelIrqchip()).
     devices::InterruptSource& interruptSource() { return *lapic_; }
     bool kernelIrqchip() const { return kernelIrqchip_; }
+    // Limits the devices' DMA writes (see devices::PhysicalMapMemory::WriteGuard).
+    void setDmaWriteGuard(devices::PhysicalMapMemory::WriteGuard guard) { dma_.setWriteGuard(std::move(guard)); }
     const std::vector<devices::TimedDevice*>& timedDevices() const { return timed_; }
     // Moves host input (serial, keyboard) into the devices; call on the vCPU thread between runs.
     void pollInputs();

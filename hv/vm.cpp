@@ -55,7 +55,9 @@ Vm::Vm(VmConfig config) : config_(std::move(config)), cpuid_(cpu::CpuidModel::hv
         if (!config_.directBoot || config_.directBootAfterPost)
             throw std::invalid_argument("privileged P needs boot P: a PV kernel (--kernel, an ELF64 with the \"hvlab\" "
                                         "note) entered directly, without firmware");
-        config_.paravirt |= cpu::hypercall::kFeaturePvMmu;  // offered only to a VM booted this way
+        config_.paravirt |= cpu::hypercall::kFeaturePvMmu;
+    } else {
+        config_.paravirt &= ~uint32_t{cpu::hypercall::kFeaturePvMmu};  // offered only to a VM booted as PV
     }
     if (config_.paravirt)
         cpuid_.setLeaf({cpu::hypercall::kFeatureLeaf, 0, false, cpu::hypercall::kAbiVersion, config_.paravirt,
@@ -197,6 +199,13 @@ void Vm::buildDevices(std::vector<std::unique_ptr<devices::DiskImage>> disks) {
     if (config_.directBoot && config_.directBootAfterPost)
         board.onPostCode = [this](uint8_t code) { directBootDue_ = directBootDue_ || code == kPostCodeBoot; };
     board_ = std::make_unique<PcBoard>(board, clock_, map_, std::move(disks));
+    if (config_.pvMmu) {
+        // A ring-1 kernel must not reach its page tables or hvlab's pages through a device or a
+        // hypercall buffer either.
+        auto guard = [this](uint64_t gpa, uint64_t len) { return !pvMachine_ || pvMachine_->mmu().writableByDevices(gpa, len); };
+        board_->setDmaWriteGuard(guard);
+        if (paravirt_) paravirt_->setWriteGuard(guard);
+    }
 }
 
 uint64_t Vm::nowNs() const {
@@ -225,17 +234,12 @@ void Vm::reboot() {
     engine_->setA20(true);
     engine_->requestInterruptWindow(false);
     engine_->loadState(state_);
-    if (config_.pvMmu) {
-        // No firmware to run: the PV kernel is loaded again into a fresh PV machine.
+    if (config_.bootsWithoutFirmware()) {
+        // No firmware to run: the kernel is loaded and entered again, as Xen restarts a PVH guest
+        // (a PV kernel into a fresh PV machine).
         try {
-            startAt(loadPvKernel().entry);
-        } catch (const boot::BootImageError& e) {
-            stop(exit_status::kUsage, fmt::format("reloading the PV kernel after a reset failed: {}", e.what()));
-        }
-    } else if (config_.bootsWithoutFirmware()) {
-        // No firmware to run: the kernel is loaded and entered again, as Xen restarts a PVH guest.
-        try {
-            startAt(boot::loadDirectBoot(*config_.directBoot, map_, config_.memoryBytes).entry);
+            startAt(config_.pvMmu ? loadPvKernel().entry
+                                  : boot::loadDirectBoot(*config_.directBoot, map_, config_.memoryBytes).entry);
         } catch (const boot::BootImageError& e) {
             stop(exit_status::kUsage, fmt::format("direct boot after a reset failed: {}", e.what()));
         }

@@ -71,13 +71,13 @@ struct VmConfig {
     // 0x40000001 EBX): the PV console, clock and timer, event channel. None by default (a plain
     // PC). Events (P interrupts) exclude the in-kernel irqchip (VH interrupts).
     uint32_t paravirt = 0;
-    // Boot P with P interrupts (events): the board has no legacy devices (no PIC, PIT, RTC,
-    // i8042, VGA, port 0x92, 0x61 or POST port; docs/hypercalls.md "PVH boot").
-    bool legacyFree() const { return bootsWithoutFirmware() && (paravirt & cpu::hypercall::kFeatureEvents) != 0; }
     // Privileged P: the kernel (`directBoot`, an ELF64 with the "hvlab" note) runs deprivileged at
     // ring 1 on the PV MMU (hv/paravirt/pv_machine.hpp); the VM offers kFeaturePvMmu. Interpreter
     // only, boot P only (no firmware runs).
     bool pvMmu = false;
+    // Boot P with P interrupts (events): the board has no legacy devices (no PIC, PIT, RTC,
+    // i8042, VGA, port 0x92, 0x61 or POST port; docs/hypercalls.md "PVH boot").
+    bool legacyFree() const { return bootsWithoutFirmware() && (paravirt & cpu::hypercall::kFeatureEvents) != 0; }
     // The interpreter's virtual clock while the CPU is halted: false skips to the next timer
     // event at once (deterministic and fast: tests, benchmarks); true lets that time pass at host
     // speed (QEMU's icount sleep=on), so VMs that talk to each other or to a person see sensible

@@ -81,8 +81,8 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
     const std::vector<uint8_t> kernel = readBootFile(request.kernelPath, "kernel", memoryBytes);
     DirectBootResult result;
     result.format = detectKernelFormat(kernel);
-    // One ELF may carry both entries (Xen's PVH note and hvlab's PV note): privileged P takes the PV one.
-    if (pv && isPvKernel(kernel)) result.format = KernelFormat::PvKernel;
+    // A kernel with both entry notes boots the way the VM asks: PV with privileged P, else PVH.
+    if (!pv && result.format == KernelFormat::PvKernel && hasPvhEntryNote(kernel)) result.format = KernelFormat::Pvh;
     if (pv && result.format != KernelFormat::PvKernel)
         throw BootImageError(fmt::format("{}: privileged P runs a deprivileged kernel: an ELF64 with the \"hvlab\" "
                                          "note (docs/hypercalls.md); this kernel is: {}",
@@ -146,8 +146,8 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
         case KernelFormat::Unknown:
             throw BootImageError(fmt::format("{}: not a kernel hvlab can boot directly: not a Linux bzImage (no "
                                              "\"HdrS\" at 0x202), not a PVH ELF kernel (no Xen "
-                                             "XEN_ELFNOTE_PHYS32_ENTRY note), not a PV kernel (no \"hvlab\" note) "
-                                             "and not a multiboot kernel (no valid header in the first 8 KiB)",
+                                             "XEN_ELFNOTE_PHYS32_ENTRY note), not a PV kernel (no \"hvlab\" note) and "
+                                             "not a multiboot kernel (no valid header in the first 8 KiB)",
                                              request.kernelPath));
     }
     spdlog::debug("{}", result.summary);

@@ -20,12 +20,12 @@ class PvMachine;
 
 namespace hvlab::hv::boot {
 
-enum class KernelFormat { LinuxBzImage, Pvh, Multiboot, PvKernel, Unknown };
+enum class KernelFormat { LinuxBzImage, Pvh, PvKernel, Multiboot, Unknown };
 const char* kernelFormatName(KernelFormat format);
 
 // As QEMU decides: a Linux setup header ("HdrS") first, then an ELF with Xen's PVH entry note
-// (XEN_ELFNOTE_PHYS32_ENTRY), then an ELF64 with only the "hvlab" note (a PV kernel: privileged
-// P, hv/boot/pv_boot.hpp), then a multiboot header.
+// (XEN_ELFNOTE_PHYS32_ENTRY), an ELF64 with the "hvlab" note (a PV kernel for privileged P,
+// hv/boot/pv_boot.hpp), then a multiboot header.
 KernelFormat detectKernelFormat(std::span<const uint8_t> image);
 
 // Reads a whole file; throws BootImageError ("cannot open 'x': ...", "'x' is a directory",
@@ -53,8 +53,7 @@ struct DirectBootResult {
 // their command line (as from QEMU and GRUB), Linux and PVH kernels `append` alone.
 // A PV kernel needs `pv` (the VM's hvlab-owned machine: privileged P) and gets its initrd as
 // modules (the multiboot list syntax) and `append` as its command line; a VM with `pv` boots
-// nothing else (an ELF with both the PVH and the "hvlab" note is entered through the latter).
-// Throws BootImageError.
+// nothing else. Throws BootImageError.
 DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalMap& memory, uint64_t memoryBytes,
                                 PvMachine* pv = nullptr);
 

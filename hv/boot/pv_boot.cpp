@@ -21,9 +21,8 @@ namespace hc = cpu::hypercall;
 
 constexpr uint64_t kP = 1, kRW = 2, kUser = 4;
 constexpr uint64_t k2MiB = 2ull << 20, k1GiB = 1ull << 30;
-constexpr uint64_t kMemmapOffset = 128;  // inside the start-info block, after the header
 
-uint64_t readNoteEntry(const std::string& name, const Elf64Note& note) {
+uint64_t readNoteEntry(const std::string& name, const ElfNote& note) {
     if (note.desc.size() != 8)
         throw BootImageError(fmt::format("{}: the \"hvlab\" note of type {} has {} bytes, not the 8 of a u64 entry "
                                          "address",
@@ -36,9 +35,9 @@ uint64_t readNoteEntry(const std::string& name, const Elf64Note& note) {
 }  // namespace
 
 bool isPvKernel(std::span<const uint8_t> image) {
-    if (!isElf64(image)) return false;
     try {
-        return parseElf64("kernel", image).findNote("hvlab", hc::pv::kNoteType) != nullptr;
+        const ElfKernel elf = parseElfKernel("kernel", image);
+        return elf.is64 && elf.findNote("hvlab", hc::pv::kNoteType) != nullptr;
     } catch (const BootImageError&) {
         return false;
     }
@@ -61,8 +60,10 @@ std::vector<E820Entry> pvMemoryMap(uint64_t memoryBytes, uint64_t reservedBase, 
 }
 
 PvLoader::PvLoader(std::string name, std::span<const uint8_t> image)
-    : name_(std::move(name)), image_(image), elf_(parseElf64(name_, image)) {
-    const Elf64Note* note = elf_.findNote("hvlab", hc::pv::kNoteType);
+    : name_(std::move(name)), image_(image), elf_(parseElfKernel(name_, image)) {
+    if (!elf_.is64)
+        throw BootImageError(fmt::format("{}: a 32-bit ELF: a PV kernel runs in long mode (ELFCLASS64, x86-64)", name_));
+    const ElfNote* note = elf_.findNote("hvlab", hc::pv::kNoteType);
     if (!note)
         throw BootImageError(fmt::format("{}: no \"hvlab\" ELF note of type {} (the PV entry point): not a PV kernel",
                                          name_, hc::pv::kNoteType));
@@ -76,12 +77,12 @@ PvBoot PvLoader::load(PvMachine& machine, mmu::PhysicalMap& memory, uint64_t mem
     PvBoot boot;
     boot.entryPoint = entry_;
     boot.kernelStart = ~0ull;
-    for (const Elf64Segment& s : elf_.loads) {
+    for (const ElfLoadSegment& s : elf_.loads) {
         mem.claim(s.physicalAddress, s.memorySize, fmt::format("ELF segment {}", s.index));
         boot.kernelStart = std::min(boot.kernelStart, s.physicalAddress);
         boot.kernelEnd = std::max(boot.kernelEnd, s.physicalAddress + s.memorySize);
     }
-    const bool entryLoaded = std::any_of(elf_.loads.begin(), elf_.loads.end(), [&](const Elf64Segment& s) {
+    const bool entryLoaded = std::any_of(elf_.loads.begin(), elf_.loads.end(), [&](const ElfLoadSegment& s) {
         return entry_ >= s.physicalAddress && entry_ - s.physicalAddress < s.memorySize;
     });
     if (!entryLoaded)
@@ -90,10 +91,10 @@ PvBoot PvLoader::load(PvMachine& machine, mmu::PhysicalMap& memory, uint64_t mem
                                          name_, entry_));
 
     // The start-info block: header, memory map, module list, then the strings.
-    const uint64_t moduleListOffset = alignUp(kMemmapOffset + map.size() * si::kMemmapEntrySize, 8);
+    const uint64_t moduleListOffset = alignUp(si::kMemmapOffset + map.size() * pvh::kMemmapEntrySize, 8);
     uint64_t stringsSize = cmdline.size() + 1;
     for (const MultibootModule& m : modules) stringsSize += m.string.size() + 1;
-    const uint64_t stringsOffset = moduleListOffset + modules.size() * si::kModuleEntrySize;
+    const uint64_t stringsOffset = moduleListOffset + modules.size() * pvh::kModlistEntrySize;
     const uint64_t infoSize = stringsOffset + stringsSize;
 
     uint64_t at = alignUp(boot.kernelEnd, kPageSize);
@@ -132,7 +133,7 @@ PvBoot PvLoader::load(PvMachine& machine, mmu::PhysicalMap& memory, uint64_t mem
     boot.modules = static_cast<unsigned>(modules.size());
 
     // Everything is claimed: write.
-    for (const Elf64Segment& s : elf_.loads) {
+    for (const ElfLoadSegment& s : elf_.loads) {
         mem.write(s.physicalAddress, image_.subspan(s.fileOffset, s.fileSize));
         mem.fill(s.physicalAddress + s.fileSize, 0, s.memorySize - s.fileSize);
     }
@@ -140,16 +141,16 @@ PvBoot PvLoader::load(PvMachine& machine, mmu::PhysicalMap& memory, uint64_t mem
 
     mem.fill(boot.startInfo, 0, alignUp(infoSize, kPageSize));
     const uint64_t info = boot.startInfo;
-    mem.write32(info + si::kMagic, hc::pvh::kStartMagic);
-    mem.write32(info + si::kVersion, 1);
-    mem.write32(info + si::kModuleCount, static_cast<uint32_t>(modules.size()));
-    mem.write64(info + si::kModuleList, modules.empty() ? 0 : info + moduleListOffset);
-    mem.write64(info + si::kMemmap, info + kMemmapOffset);
-    mem.write32(info + si::kMemmapEntries, static_cast<uint32_t>(map.size()));
+    mem.write32(info + pvh::start_info::kMagic, hc::pvh::kStartMagic);
+    mem.write32(info + pvh::start_info::kVersion, 1);
+    mem.write32(info + pvh::start_info::kNrModules, static_cast<uint32_t>(modules.size()));
+    mem.write64(info + pvh::start_info::kModlistPaddr, modules.empty() ? 0 : info + moduleListOffset);
+    mem.write64(info + pvh::start_info::kMemmapPaddr, info + si::kMemmapOffset);
+    mem.write32(info + pvh::start_info::kMemmapEntries, static_cast<uint32_t>(map.size()));
     mem.write64(info + si::kL4, boot.l4);
     mem.write64(info + si::kFirstFree, boot.firstFree);
     for (size_t k = 0; k < map.size(); ++k) {
-        const uint64_t e = info + kMemmapOffset + k * si::kMemmapEntrySize;
+        const uint64_t e = info + si::kMemmapOffset + k * pvh::kMemmapEntrySize;
         mem.write64(e, map[k].base);
         mem.write64(e + 8, map[k].size);
         mem.write32(e + 16, map[k].type == e820_type::kUsable ? hc::pvh::kMemmapRam : hc::pvh::kMemmapReserved);
@@ -161,9 +162,9 @@ PvBoot PvLoader::load(PvMachine& machine, mmu::PhysicalMap& memory, uint64_t mem
         str += s.size() + 1;  // the NUL is there: the block was zeroed
         return where;
     };
-    mem.write64(info + si::kCmdline, writeString(cmdline));
+    mem.write64(info + pvh::start_info::kCmdlinePaddr, writeString(cmdline));
     for (size_t k = 0; k < modules.size(); ++k) {
-        const uint64_t e = info + moduleListOffset + k * si::kModuleEntrySize;
+        const uint64_t e = info + moduleListOffset + k * pvh::kModlistEntrySize;
         mem.write64(e, moduleAt[k]);
         mem.write64(e + 8, modules[k].bytes.size());
         mem.write64(e + 16, writeString(modules[k].string));

@@ -16,8 +16,10 @@
 #include <vector>
 
 #include "cpu/cpu_state.hpp"
+#include "cpu/hypercall_abi.hpp"
 #include "hv/boot/e820.hpp"
-#include "hv/boot/elf64.hpp"
+#include "hv/boot/elf_kernel.hpp"
+#include "hv/boot/pvh_loader.hpp"
 #include "hv/boot/multiboot_loader.hpp"
 #include "mmu/physical_map.hpp"
 
@@ -27,18 +29,17 @@ class PvMachine;
 
 namespace hvlab::hv::boot {
 
-// An ELF64 file with the "hvlab" note of type 1.
+// An x86-64 ELF with the "hvlab" note of type 1 (never throws).
 bool isPvKernel(std::span<const uint8_t> image);
 
 // The PC's memory map with hvlab's pages [reservedBase, +reservedSize) reserved.
 std::vector<E820Entry> pvMemoryMap(uint64_t memoryBytes, uint64_t reservedBase, uint64_t reservedSize);
 
-// The start-info layout (Xen's struct hvm_start_info, version 1, then hvlab's two fields).
+// The start-info: Xen's hvm_start_info (pvh::start_info) and hvlab's two fields after it; where
+// the loader puts the memory map inside the start-info block; the boot stack.
 namespace pv_start_info {
-constexpr uint64_t kMagic = 0, kVersion = 4, kFlags = 8, kModuleCount = 12, kModuleList = 16, kCmdline = 24,
-                   kRsdp = 32, kMemmap = 40, kMemmapEntries = 48, kL4 = 56, kFirstFree = 64;
-constexpr uint64_t kMemmapEntrySize = 24;  // u64 address, u64 size, u32 type, u32 reserved
-constexpr uint64_t kModuleEntrySize = 32;  // u64 address, u64 size, u64 cmdline, u64 reserved
+constexpr uint64_t kL4 = cpu::hypercall::pv::kStartInfoPtOffset, kFirstFree = kL4 + 8;
+constexpr uint64_t kMemmapOffset = 128;
 constexpr uint64_t kBootStackBytes = 16 * 1024;
 }  // namespace pv_start_info
 
@@ -69,7 +70,7 @@ public:
 private:
     std::string name_;
     std::span<const uint8_t> image_;
-    Elf64Image elf_;
+    ElfKernel elf_;
     uint64_t entry_ = 0;
 };
 

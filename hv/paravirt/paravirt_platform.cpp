@@ -56,6 +56,7 @@ int64_t ParavirtPlatform::consoleWrite(uint64_t address, uint64_t length) {
 }
 
 int64_t ParavirtPlatform::consoleRead(uint64_t address, uint64_t capacity) {
+    if (capacity && !mayWrite(address, std::min(capacity, kMaxConsoleChunk))) return kErrorPerm;
     const uint64_t count = std::min<uint64_t>({capacity, consoleInput_.size(), kMaxConsoleChunk});
     std::vector<uint8_t> bytes(consoleInput_.begin(), consoleInput_.begin() + static_cast<std::ptrdiff_t>(count));
     if (count && (address + count < address || !memory_.write(address, bytes.data(), count))) return kErrorFault;
@@ -67,6 +68,7 @@ int64_t ParavirtPlatform::eventInit(uint64_t page, uint64_t vector) {
     if (page % kPageSize || vector < kFirstUsableVector || vector > 255) return kErrorInvalid;
     const mmu::Region* region = memory_.find(page);
     if (!region || region->kind != mmu::RegionKind::Ram || page + kPageSize > region->end()) return kErrorFault;
+    if (!mayWrite(page, kPageSize)) return kErrorPerm;
     sharedPage_ = page;
     vector_ = static_cast<uint8_t>(vector);
     upcallOwed_ = false;
@@ -111,7 +113,8 @@ std::optional<uint64_t> ParavirtPlatform::readShared(uint32_t offset) const {
 }
 
 void ParavirtPlatform::writeShared(uint32_t offset, const void* data, uint64_t size) {
-    if (sharedPage_) memory_.write(*sharedPage_ + offset, data, size);
+    // The page may have become one the platform must not write (a page table) since EVENT_INIT.
+    if (sharedPage_ && mayWrite(*sharedPage_ + offset, size)) memory_.write(*sharedPage_ + offset, data, size);
 }
 
 void ParavirtPlatform::raise(uint32_t port, uint64_t nowNs) {

@@ -53,6 +53,9 @@ public:
     // Sets upcall_mask in the event page: a PV kernel's virtual IF goes off as the upcall is
     // injected, since it cannot clear the real one (privileged P).
     void maskUpcalls();
+    // Which guest-physical ranges the platform may write (CONSOLE_READ buffers, the event page);
+    // unset: all RAM. Privileged P keeps it off hvlab's pages and the guest's page tables.
+    void setWriteGuard(std::function<bool(uint64_t gpa, uint64_t len)> guard) { writeGuard_ = std::move(guard); }
 
     void advanceTo(uint64_t nowNs) override;
     uint64_t nextDeadlineNs() const override { return timerDeadline_; }
@@ -74,6 +77,8 @@ private:
     uint32_t features_;
     mmu::PhysicalMap& memory_;
     std::function<void(uint8_t)> consoleOut_;
+    std::function<bool(uint64_t gpa, uint64_t len)> writeGuard_;
+    bool mayWrite(uint64_t gpa, uint64_t len) const { return !writeGuard_ || writeGuard_(gpa, len); }
     IrqDiverter divertIrq_;
     std::function<uint64_t()> now_;
     bool blockRequested_ = false;

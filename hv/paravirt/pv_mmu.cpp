@@ -62,6 +62,14 @@ PvMmu::FrameState PvMmu::frame(uint64_t gpa) const {
     return {fr.type, fr.typeRefs, fr.pins, fr.writable};
 }
 
+bool PvMmu::writableByDevices(uint64_t gpa, uint64_t len) const {
+    if (len == 0) return true;
+    if (gpa + len < gpa) return false;
+    for (uint64_t f = gpa / kPageSize; f <= (gpa + len - 1) / kPageSize && f < frames_.size(); ++f)
+        if (frames_[f].kind == Kind::Hvlab || frames_[f].type != PageType::None) return false;
+    return true;
+}
+
 uint64_t PvMmu::readEntry(uint64_t gpa) const {
     uint64_t value = 0;
     memory_.read(gpa, &value, sizeof value);

@@ -61,6 +61,9 @@ public:
     };
     FrameState frame(uint64_t gpa) const;
     bool ownedByHvlab(uint64_t gpa) const { return gpa >= ownedBase_ && gpa - ownedBase_ < ownedSize_; }
+    // Whether a device (DMA) or the VMM on the guest's behalf (hypercall buffers) may write
+    // [gpa, gpa + len): not if it touches hvlab's pages or a page table.
+    bool writableByDevices(uint64_t gpa, uint64_t len) const;
 
     // Counters.
     uint64_t updates() const { return updates_; }

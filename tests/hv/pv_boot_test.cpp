@@ -15,6 +15,7 @@
 
 using namespace hvlab;
 namespace si = hv::boot::pv_start_info;
+namespace hvm = hv::boot::pvh::start_info;
 namespace pv = cpu::hypercall::pv;
 
 namespace {
@@ -59,11 +60,11 @@ TEST_CASE("pv boot: the kernel, start-info, pinned identity map and ring-1 entry
 
     // hvm_start_info, then hvlab's fields.
     const uint64_t info = boot.startInfo;
-    CHECK(m.u32(info + si::kMagic) == cpu::hypercall::pvh::kStartMagic);
-    CHECK(m.u32(info + si::kVersion) == 1);
-    CHECK(m.cstring(m.u64(info + si::kCmdline)) == "console=pv");
-    REQUIRE(m.u32(info + si::kModuleCount) == 1);
-    const uint64_t mod = m.u64(info + si::kModuleList);
+    CHECK(m.u32(info + hvm::kMagic) == cpu::hypercall::pvh::kStartMagic);
+    CHECK(m.u32(info + hvm::kVersion) == 1);
+    CHECK(m.cstring(m.u64(info + hvm::kCmdlinePaddr)) == "console=pv");
+    REQUIRE(m.u32(info + hvm::kNrModules) == 1);
+    const uint64_t mod = m.u64(info + hvm::kModlistPaddr);
     CHECK(m.u64(mod + 8) == 5);
     CHECK(m.u8(m.u64(mod)) == 1);
     CHECK(m.cstring(m.u64(mod + 16)) == "initrd.img root=/dev/pv");
@@ -71,8 +72,8 @@ TEST_CASE("pv boot: the kernel, start-info, pinned identity map and ring-1 entry
     CHECK(m.u64(info + si::kFirstFree) == boot.firstFree);
     // The memory map lists hvlab's pages as reserved, at the top of RAM.
     bool reservedTop = false;
-    for (uint32_t k = 0; k < m.u32(info + si::kMemmapEntries); ++k) {
-        const uint64_t e = m.u64(info + si::kMemmap) + k * si::kMemmapEntrySize;
+    for (uint32_t k = 0; k < m.u32(info + hvm::kMemmapEntries); ++k) {
+        const uint64_t e = m.u64(info + hvm::kMemmapPaddr) + k * hv::boot::pvh::kMemmapEntrySize;
         if (m.u64(e) == machine.reservedBase() && m.u64(e + 8) == machine.reservedSize())
             reservedTop = m.u32(e + 16) == cpu::hypercall::pvh::kMemmapReserved;
         if (m.u32(e + 16) == cpu::hypercall::pvh::kMemmapRam)

@@ -57,6 +57,12 @@ TEST_CASE("pv: a ring-1 kernel on the PV MMU passes its checks with no privilege
         CHECK(exits(c, r) == 0);
     }
     CHECK(exits(c, cpu::ExitReason::Hypercall) > 20);
+    // The upcall came while the kernel was blocked (BLOCK, not a spin on the fallback path).
+    bool blocked = false;
+    for (const hv::ExitRecord& r : vm.exits().latest(vm.exits().capacity()))
+        if (r.exit.reason == cpu::ExitReason::Hypercall && r.exit.hypercall.number == cpu::hypercall::kBlock)
+            blocked = r.exit.hypercall.result == 0;
+    CHECK(blocked);
     REQUIRE(vm.pvMachine());
     CHECK(vm.pvMachine()->syscallBounces() == 2);
     CHECK(vm.paravirt()->features() & cpu::hypercall::kFeaturePvMmu);
@@ -84,4 +90,14 @@ TEST_CASE("pv: privileged P refuses what a ring-1 kernel cannot use", "[hv][vm][
         config.directBootAfterPost = true;
         CHECK_THROWS_WITH(hv::Vm(std::move(config)), Catch::Contains("boot P"));
     }
+}
+
+TEST_CASE("pv: the pv_mmu feature bit is offered only to a VM booted as PV", "[hv][vm][paravirt][pvmmu]") {
+    hv::VmConfig config;
+    config.firmware = test::loadTestImage("hypercalls");
+    config.paravirt = cpu::hypercall::kFeatureConsole | cpu::hypercall::kFeaturePvMmu;
+    hv::Vm vm(std::move(config));
+    REQUIRE(vm.paravirt());
+    CHECK(vm.paravirt()->features() == cpu::hypercall::kFeatureConsole);
+    CHECK(vm.pvMachine() == nullptr);
 }

@@ -255,3 +255,15 @@ TEST_CASE_METHOD(PvMmuFixture, "pv mmu: pins count", "[paravirt][pvmmu]") {
     CHECK(type(kL1) == PageType::None);
     CHECK(mmu.frame(kData).writableMappings == 0);
 }
+
+TEST_CASE_METHOD(PvMmuFixture, "pv mmu: devices and hypercall buffers may not write tables or hvlab's pages",
+                 "[paravirt][pvmmu]") {
+    CHECK(mmu.writableByDevices(kL1, 8));  // ordinary until pinned
+    REQUIRE(mmu.pin(4, kL4) == 0);
+    for (uint64_t table : {kL4, kL3, kL2, kL1}) CHECK_FALSE(mmu.writableByDevices(table + 100, 4));
+    CHECK(mmu.writableByDevices(kData, kPage));
+    CHECK_FALSE(mmu.writableByDevices(kL1 - 16, 32));  // straddles into a table
+    CHECK_FALSE(mmu.writableByDevices(kOwnedBase, 1));
+    CHECK_FALSE(mmu.writableByDevices(~0ull - 4, 16));  // wraps
+    CHECK(mmu.writableByDevices(0xfebf0000, 64));       // not RAM: the device decides
+}

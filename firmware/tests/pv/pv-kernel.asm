@@ -15,7 +15,8 @@
 ;     pins the L4, MMU_SET_CR3) and uses it;
 ;   - tries the forbidden things (map hvlab's page, map a table writable, L4 slot 511, a large
 ;     page, an update outside a table, a table loop, a table outside RAM, an unaligned entry, pin
-;     while mapped writable, switch to an unpinned L4) and checks each error;
+;     while mapped writable, switch to an unpinned L4, console_read or event_init into a page
+;     table) and checks each error;
 ;   - enters ring 3 with IRETQ; there CLI raises #GP on the ring-1 stack, and two SYSCALLs come
 ;     back to the kernel through hvlab's bounce (the first returns to ring 3 with IRETQ);
 ;   - takes a timer upcall after BLOCK (with upcall_mask set by hvlab as it injected it).
@@ -30,6 +31,7 @@
 
 HC_PORT             equ 0x0b00
 HC_CONSOLE_WRITE    equ 1
+HC_CONSOLE_READ     equ 2
 HC_TIME_NOW         equ 3
 HC_TIMER_SET        equ 4
 HC_EVENT_INIT       equ 5
@@ -348,6 +350,16 @@ _start:
         add rbx, PG_USER_STACK * 4096
         HC HC_MMU_SET_CR3
         EXPECT EINVAL, "switch to a page that is not a pinned L4"
+        ; Nor may hvlab write a page table on the kernel's behalf (a buffer, the event page).
+        mov rbx, [boot_l4]
+        mov ecx, 64
+        HC HC_CONSOLE_READ
+        EXPECT EPERM, "console_read into a page table"
+        mov rbx, [free_base]
+        add rbx, PG_L1 * 4096
+        mov ecx, UPCALL_VECTOR
+        HC HC_EVENT_INIT
+        EXPECT EPERM, "event_init on a page table"
         mov rbx, [free_base]
         FAULTS 14, "a write to the new L1 faults", {mov [rbx + PG_L1 * 4096 + 16], rax}
         lea rsi, [msg_forbidden]
