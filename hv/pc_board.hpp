@@ -147,13 +147,16 @@ private:
         void connect(devices::IrqLine* pic, devices::IrqLine* ioapic) { pic_ = pic; ioapic_ = ioapic; }
         void forwardTo(std::function<void(bool)> kernel) { kernel_ = std::move(kernel); }
         // Rising edges call `onEdge` from now on, instead of the controllers (which see the
-        // line low). Empty: back to the controllers.
+        // line low). A line already high counts as an edge at once, so a device that asserted
+        // before the binding is not lost. Empty: back to the controllers.
         void divertTo(std::function<void()> onEdge) {
-            if (onEdge && level_) {
+            const bool highNow = onEdge && level_;
+            if (highNow) {
                 if (pic_) pic_->setLevel(false);
                 if (ioapic_) ioapic_->setLevel(false);
             }
             diverted_ = std::move(onEdge);
+            if (highNow) diverted_();
         }
         void setLevel(bool asserted) override {
             const bool rising = asserted && !level_;

@@ -20,6 +20,9 @@
 #   3f. two tinyos VMs on KVM (in-kernel irqchip) boot to the shell, ping each other (pcap) and run
 #      every bench (tests/kvm_nested/tinyos-on-kvm.sh); boot time, figures and exits are printed
 #   3g. FIRMWARE_DIR/hypercalls.bin with --pv all exits 33 on KVM, with 12 hypercall exits
+#   3h. FIRMWARE_DIR/pv-irq-block.bin (event_bind_irq, block) with --pv all exits 33 on KVM, no hlt exit
+#   3i. tinyos through PVH on KVM (--preset pvh --kernel tinyos-kernel.elf): no BIOS, no legacy
+#       devices; it reaches its shell with every path P and idles with block (no hlt exit)
 #   4. `hvlab run --engine kvm --trace-exits` shows the same set of exit reasons
 #      (the word before rip= in "exit N T ms REASON rip=...") as the interpreter
 #   5. each TEST_BINARY (a Catch2 suite) runs its "[kvm]" test cases in the QEMU
@@ -181,6 +184,39 @@ else
 	fail "hypercalls.bin on KVM with --pv all: status $RC (want 33), $calls hypercall exits (want 12):"
 	show "$WORK/hypercalls.out"
 	show "$WORK/hypercalls.err"
+fi
+
+# 3h. event_bind_irq and block on KVM (firmware/tests/pv-irq-block.asm): the VMM idles the vCPU
+# between two KVM_RUNs for block, so the run has hypercall exits and not one hlt exit.
+if [ -f "$FIRMWARE/pv-irq-block.bin" ]; then
+	nested pvirqblock -f "$FIRMWARE/pv-irq-block.bin" -- "$HVLAB" run --engine kvm --pv all --timeout 60 \
+		"$FIRMWARE/pv-irq-block.bin"
+	if [ "$RC" = 33 ] && grep -q "pv-irq-block: all checks passed" "$WORK/pvirqblock.out" &&
+		! grep -q '^ *hlt ' "$WORK/pvirqblock.err"; then
+		pass "pv-irq-block.bin on KVM with --pv all: status 33, no hlt exit"
+	else
+		fail "pv-irq-block.bin on KVM with --pv all: status $RC (want 33, and no hlt exit):"
+		show "$WORK/pvirqblock.out"
+		show "$WORK/pvirqblock.err"
+	fi
+fi
+
+# 3i. tinyos through PVH on KVM: the kernel ELF entered directly (no BIOS, no PIC/PIT/RTC), its
+# virtio disk's interrupt line as an event, idle with block. Nobody types, so the run ends at
+# --timeout (status 12) with the shell waiting.
+if [ -f "$FIRMWARE/tinyos-kernel.elf" ] && [ -f "$FIRMWARE/tinyos.img" ]; then
+	nested pvh -f "$FIRMWARE/tinyos-kernel.elf" -f "$FIRMWARE/tinyos.img" -- "$HVLAB" run --preset pvh \
+		--kernel "$FIRMWARE/tinyos-kernel.elf" --disk "$FIRMWARE/tinyos.img" --snapshot --timeout 90
+	if [ "$RC" = 12 ] && grep -q "booted through PVH" "$WORK/pvh.out" &&
+		grep -q "paths: boot pvh, console pv (input pv), timer pv, interrupts pv-events, idle block" "$WORK/pvh.out" &&
+		grep -q "disk: using virtio-blk" "$WORK/pvh.out" && grep -q "tinyos shell" "$WORK/pvh.out" &&
+		! grep -q '^ *hlt ' "$WORK/pvh.err"; then
+		pass "tinyos through PVH on KVM: shell reached with every path P, no hlt exit"
+	else
+		fail "tinyos through PVH on KVM: status $RC (want 12: the shell waits until --timeout):"
+		show "$WORK/pvh.out" 30
+		show "$WORK/pvh.err"
+	fi
 fi
 
 # 3d. direct boot on KVM: the hvlab BIOS runs its POST, then the multiboot kernel is loaded and

@@ -6,15 +6,17 @@
 ; Xen's PVH ABI: 32-bit protected mode, flat CS (execute/read) and DS/ES/SS (read/write), paging
 ; off, interrupts off, EBX = the physical address of struct hvm_start_info. No stack.
 ;
-; We do here what stage2 does after the BIOS (boot/stage2.asm): build the boot page tables at
-; 0x1000-0x6FFF (the same identity map of the first 4 GiB, boot/layout.inc), enable long mode and
-; jump to the 64-bit kernel (boot/kernel_entry.asm: pvh_start64), which turns the start-info
-; into the struct boot_info kmain() gets (kernel/start_info.c).
+; We do here what stage2 does after the BIOS (boot/stage2.asm): build the boot page tables (the
+; same identity map of the first 4 GiB), enable long mode and jump to the 64-bit kernel
+; (boot/kernel_entry.asm: pvh_start64), which turns the start-info into the struct boot_info
+; kmain() gets (kernel/start_info.c).
+;
+; Unlike stage2 we may not use fixed low memory: the start-info, its memory map and command line
+; are wherever the loader put them (hvlab: just below 0x9F000; QEMU's PVH option ROM: around
+; 0x2000, right where stage2 puts its page tables). So the tables and the stack live in the
+; kernel's own memory, section .pvh_boot (after .bss, kernel/kernel.ld), which the loader has
+; reserved for us along with the rest of the kernel image.
 
-PVH_PML4        equ 0x1000              ; as PML4_ADDR, PDPT_ADDR, PD_ADDR in boot/layout.inc
-PVH_PDPT        equ 0x2000
-PVH_PD          equ 0x3000              ; four page directories: 0x3000-0x6FFF
-PVH_STACK_TOP   equ 0x7C00              ; as stage2's boot stack (0x7000-0x7BFF)
 XEN_ELFNOTE_PHYS32_ENTRY equ 18
 
         extern pvh_start64
@@ -27,12 +29,23 @@ XEN_ELFNOTE_PHYS32_ENTRY equ 18
         db "Xen", 0
         dd pvh_entry
 
+        section .pvh_boot nobits alloc write align=4096
+pvh_pml4:       resb 4096
+pvh_pdpt:       resb 4096
+pvh_pd:         resb 4 * 4096           ; four page directories: 4 GiB
+pvh_stack:      resb 4096
+pvh_stack_top:
+
+PVH_PML4        equ pvh_pml4
+PVH_PDPT        equ pvh_pdpt
+PVH_PD          equ pvh_pd
+
         section .text
         bits 32
         global pvh_entry
 pvh_entry:
         cld
-        mov esp, PVH_STACK_TOP
+        mov esp, pvh_stack_top
         mov esi, ebx                    ; keep &hvm_start_info
 
         ; The identity map of 0-4 GiB with 2 MiB pages; the device GiB (3-4) uncached.
@@ -40,11 +53,11 @@ pvh_entry:
         xor eax, eax
         mov ecx, (PVH_PD + 4 * 4096 - PVH_PML4) / 4
         rep stosd
-        mov dword [PVH_PML4], PVH_PDPT | 0x03
-        mov dword [PVH_PDPT + 0 * 8], (PVH_PD + 0 * 4096) | 0x03
-        mov dword [PVH_PDPT + 1 * 8], (PVH_PD + 1 * 4096) | 0x03
-        mov dword [PVH_PDPT + 2 * 8], (PVH_PD + 2 * 4096) | 0x03
-        mov dword [PVH_PDPT + 3 * 8], (PVH_PD + 3 * 4096) | 0x03
+        mov dword [PVH_PML4], PVH_PDPT + 0x03     ; (page aligned: + is |)
+        mov dword [PVH_PDPT + 0 * 8], (PVH_PD + 0 * 4096) + 0x03
+        mov dword [PVH_PDPT + 1 * 8], (PVH_PD + 1 * 4096) + 0x03
+        mov dword [PVH_PDPT + 2 * 8], (PVH_PD + 2 * 4096) + 0x03
+        mov dword [PVH_PDPT + 3 * 8], (PVH_PD + 3 * 4096) + 0x03
         mov edi, PVH_PD
         xor eax, eax                    ; physical address of the current 2 MiB page
         mov ecx, 4 * 512

@@ -79,4 +79,12 @@ int64_t hvlab_call(uint32_t call, uint64_t arg1, uint64_t arg2, uint64_t arg3)
     return result;
 }
 
+int64_t hvlab_call_sti(uint32_t call)
+{
+    int64_t result;
+    calls++;
+    __asm__ volatile("sti; outl %%eax, %%dx" : "=a"(result) : "a"((uint64_t)call), "d"(info.port) : "memory");
+    return result;
+}
+
 uint64_t hvlab_call_count(void) { return calls; }

@@ -62,6 +62,9 @@ void hvlab_log(void);
 /* A hypercall: `out dx, eax` with the number in EAX and arguments in RBX, RCX, RSI. The
  * result (>= 0, or a negated errno) comes back in RAX. */
 int64_t hvlab_call(uint32_t call, uint64_t arg1, uint64_t arg2, uint64_t arg3);
+/* A call without arguments made as `sti; out dx, eax`: STI's one-instruction shadow covers the
+ * OUT, so interrupts come on exactly as the call is made (for `block`, as "sti; hlt" for HLT). */
+int64_t hvlab_call_sti(uint32_t call);
 /* Hypercalls made so far (for `pv`). */
 uint64_t hvlab_call_count(void);
 /* VM time in ns (HVLAB_FEATURE_CLOCK). */

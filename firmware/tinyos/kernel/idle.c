@@ -2,9 +2,11 @@
  *
  * "sti; hlt" sleeps until an interrupt and cannot miss one (STI takes effect after HLT has
  * started). `block` (docs/hypercalls.md) is the same for events: it clears the event page's
- * upcall mask and returns once an upcall is owed; with interrupts disabled the upcall then
- * comes at the STI that follows. On a PVH machine every interrupt is an event, so `block` never
- * sleeps through one, and the hypervisor counts a hypercall instead of a HLT exit. */
+ * upcall mask and returns once an upcall is owed, and "sti; out" (hvlab_call_sti) makes the
+ * same pair: an event that came before it is owed already, so `block` returns at once, and the
+ * upcall is taken right after the call. On a PVH machine every interrupt is an event, so
+ * `block` never sleeps through one, and the hypervisor counts a hypercall instead of a HLT
+ * exit. */
 #include "kernel/idle.h"
 #include "drivers/hvlab.h"
 #include "drivers/pic.h"
@@ -17,9 +19,10 @@ void idle_init(void) { use_block = !pic_present() && pv_events_active(); }
 
 void cpu_idle(void)
 {
-    if (use_block) {
-        hvlab_call(HVLAB_BLOCK, 0, 0, 0);
-        sti();
+    if (cpu_pv) {
+        pv_block(); /* deprivileged: no STI; the virtual one follows `block` (kernel/pv_cpu.c) */
+    } else if (use_block) {
+        hvlab_call_sti(HVLAB_BLOCK);
     } else {
         sti_hlt();
     }

@@ -65,6 +65,11 @@ void kmain(struct boot_info *boot)
     hvlab_detect(); /* CPUID only: decides whether the console starts on the UART or PV */
     console_init();
     kprintf("\ntinyos 0.1 -- a small x86-64 teaching kernel\n");
+    uint32_t bad_magic, bad_version;
+    if (start_info_refused(&bad_magic, &bad_version))
+        panic("%s entry: the start-info at %lx has magic %x and version %u, not an hvm_start_info (magic %x, "
+              "version 1)",
+              cpu_pv ? "PV" : "PVH", start_info_address(), bad_magic, bad_version, HVM_START_MAGIC);
     log_boot_path(boot);
     hvlab_log();
     if (cpu_pv && !hvlab_offers(HVLAB_FEATURE_PV_MMU | HVLAB_FEATURE_EVENTS | HVLAB_FEATURE_CLOCK))

@@ -16,13 +16,17 @@ static bool booted_pvh;
 static uint64_t address;
 static char cmdline[CMDLINE_MAX];
 static unsigned modules;
+static uint32_t bad_magic, bad_version; /* of a start-info that was refused */
 
 struct boot_info *start_info_convert(const struct hvm_start_info *si)
 {
-    if (si->magic != HVM_START_MAGIC || si->version < 1)
-        return &info; /* magic 0: pmm_init reports it */
-    booted_pvh = true;
     address = kernel_phys(si);
+    if (si->magic != HVM_START_MAGIC || si->version < 1) {
+        bad_magic = si->magic;
+        bad_version = si->version;
+        return &info; /* magic 0: kmain says why, pmm_init stops */
+    }
+    booted_pvh = true;
     info.load_method = BOOT_LOAD_PVH;
     const struct hvm_memmap_entry *map = (const struct hvm_memmap_entry *)(uintptr_t)si->memmap_paddr;
     unsigned count = si->memmap_entries < BOOT_INFO_MAX_E820 ? si->memmap_entries : BOOT_INFO_MAX_E820;
@@ -42,6 +46,14 @@ struct boot_info *start_info_convert(const struct hvm_start_info *si)
 bool start_info_booted_pvh(void) { return booted_pvh && !cpu_pv; }
 
 const char *start_info_boot_path(void) { return cpu_pv ? "pv" : booted_pvh ? "pvh" : "bios"; }
+
+bool start_info_refused(uint32_t *magic, uint32_t *version)
+{
+    *magic = bad_magic;
+    *version = bad_version;
+    return address && !booted_pvh;
+}
+
 uint64_t start_info_address(void) { return address; }
 const char *start_info_cmdline(void) { return cmdline; }
 unsigned start_info_module_count(void) { return modules; }
