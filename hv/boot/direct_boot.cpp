@@ -83,6 +83,7 @@ DirectBootResult loadDirectBoot(const DirectBootRequest& request, mmu::PhysicalM
     result.format = detectKernelFormat(kernel);
     // A kernel with both entry notes boots the way the VM asks: PV with privileged P, else PVH.
     if (!pv && result.format == KernelFormat::PvKernel && hasPvhEntryNote(kernel)) result.format = KernelFormat::Pvh;
+    if (pv && isPvKernel(kernel)) result.format = KernelFormat::PvKernel;  // detected as PVH first
     if (pv && result.format != KernelFormat::PvKernel)
         throw BootImageError(fmt::format("{}: privileged P runs a deprivileged kernel: an ELF64 with the \"hvlab\" "
                                          "note (docs/hypercalls.md); this kernel is: {}",
