@@ -11,7 +11,6 @@
  *                  fault), device interrupt lines arrive here too, each bound to an event port.
  */
 #include "kernel/trap.h"
-#include "drivers/hvlab.h"
 #include "drivers/pic.h"
 #include "kernel/cpu.h"
 #include "kernel/idt.h"
