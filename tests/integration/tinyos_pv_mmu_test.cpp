@@ -154,6 +154,15 @@ TEST_CASE("tinyos runs deprivileged under the PV MMU with no privileged-instruct
     CHECK(vm.lineWith("PV MMU: ").find("mmu_update calls") != std::string::npos);
     CHECK(vm.lineWith("no PIC; interrupt lines as events:").find("->port") != std::string::npos);  // virtio-blk's
 
+    // No RTC: the tick is measured against the PV clock.
+    REQUIRE(vm.command("bench timer"));
+    CHECK(vm.lineWith("timer: no RTC here").find(" ticks in ") != std::string::npos);
+    // Reset through port 0xCF9 (open to ring 1): hvlab loads the PV kernel again.
+    vm.type("reboot\n");
+    REQUIRE(vm.waitFor("port 0xCF9"));
+    REQUIRE(vm.waitFor("entered by hvlab at ring 1 (PV MMU)"));
+    REQUIRE(vm.waitFor("tinyos> "));
+
     vm.type("poweroff\n");
     const hv::RunOutcome outcome = vm.waitUntilFinished();
     CHECK(outcome.kind == hv::StopKind::DebugExit);
