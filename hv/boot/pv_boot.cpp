@@ -1,6 +1,7 @@
 #include "hv/boot/pv_boot.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <utility>
@@ -184,12 +185,14 @@ PvBoot PvLoader::load(PvMachine& machine, mmu::PhysicalMap& memory, uint64_t mem
     for (const auto& [chunk, l1] : l1At) {
         const uint64_t l2 = l2At.at(alignDown(chunk, k1GiB));
         mem.write64(l2 + 8 * ((chunk % k1GiB) / k2MiB), l1 | kP | kRW | kUser);
+        std::array<uint64_t, 512> entries{};
         for (unsigned i = 0; i < 512; ++i) {
             const uint64_t page = chunk + i * kPageSize;
             if (!mapped(page)) continue;
             const bool pageTable = page >= boot.l4 && page < tablesEnd;
-            mem.write64(l1 + 8 * i, page | kP | (pageTable ? 0 : kRW));
+            entries[i] = page | kP | (pageTable ? 0 : kRW);
         }
+        mem.write(l1, std::span(reinterpret_cast<const uint8_t*>(entries.data()), sizeof entries));
     }
     if (const int64_t r = machine.mmu().pin(4, boot.l4); r < 0)
         throw BootImageError(fmt::format("{}: hvlab's own boot page tables at {:#x} failed validation ({})", name_,

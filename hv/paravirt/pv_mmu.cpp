@@ -1,6 +1,7 @@
 #include "hv/paravirt/pv_mmu.hpp"
 
 #include <limits>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -42,32 +43,49 @@ PvMmu::PvMmu(mmu::PhysicalMap& memory, uint64_t ownedBase, uint64_t ownedSize, u
     uint64_t end = 0;
     for (const mmu::Region& r : memory_.regions())
         if (r.kind == mmu::RegionKind::Ram) end = std::max(end, r.end());
-    frames_.resize(end / kPageSize);
-    for (const mmu::Region& r : memory_.regions()) {
-        if (r.kind != mmu::RegionKind::Ram) continue;
-        // Only whole pages inside one RAM region are guest frames.
-        for (uint64_t f = (r.base + kPageSize - 1) / kPageSize; (f + 1) * kPageSize <= r.end(); ++f)
-            frames_[f].kind = ownedByHvlab(f * kPageSize) ? Kind::Hvlab : Kind::Guest;
-    }
+    writable_.resize(end / kPageSize);
 }
 
-PvMmu::Frame* PvMmu::frameAt(uint64_t frameNumber) {
-    return frameNumber < frames_.size() ? &frames_[frameNumber] : nullptr;
+// Only whole pages inside one RAM region are guest frames.
+PvMmu::Kind PvMmu::kindOf(uint64_t frameNumber) const {
+    if (frameNumber >= writable_.size()) return Kind::Other;
+    const uint64_t gpa = frameNumber * kPageSize;
+    if (ownedByHvlab(gpa)) return Kind::Hvlab;
+    const mmu::Region* r = memory_.find(gpa);
+    return r && r->kind == mmu::RegionKind::Ram && r->end() - gpa >= kPageSize ? Kind::Guest : Kind::Other;
+}
+
+PvMmu::Table* PvMmu::tableAt(uint64_t frameNumber) {
+    const auto it = tables_.find(frameNumber);
+    return it == tables_.end() ? nullptr : &it->second;
+}
+
+PageType PvMmu::typeOf(uint64_t frameNumber) const {
+    const auto it = tables_.find(frameNumber);
+    return it == tables_.end() ? PageType::None : it->second.type;
 }
 
 PvMmu::FrameState PvMmu::frame(uint64_t gpa) const {
     const uint64_t f = gpa / kPageSize;
-    if (f >= frames_.size()) return {};
-    const Frame& fr = frames_[f];
-    return {fr.type, fr.typeRefs, fr.pins, fr.writable};
+    FrameState state;
+    state.writableMappings = writableOf(f);
+    if (const auto it = tables_.find(f); it != tables_.end())
+        std::tie(state.type, state.typeRefs, state.pins) = std::tie(it->second.type, it->second.typeRefs, it->second.pins);
+    return state;
 }
 
 bool PvMmu::writableByDevices(uint64_t gpa, uint64_t len) const {
     if (len == 0) return true;
     if (gpa + len < gpa) return false;
-    for (uint64_t f = gpa / kPageSize; f <= (gpa + len - 1) / kPageSize && f < frames_.size(); ++f)
-        if (frames_[f].kind == Kind::Hvlab || frames_[f].type != PageType::None) return false;
+    for (uint64_t f = gpa / kPageSize; f <= (gpa + len - 1) / kPageSize && f < writable_.size(); ++f)
+        if (ownedByHvlab(f * kPageSize) || tables_.count(f)) return false;
     return true;
+}
+
+std::array<uint64_t, kEntries> PvMmu::readTable(uint64_t frameNumber) const {
+    std::array<uint64_t, kEntries> entries{};
+    memory_.read(frameNumber * kPageSize, entries.data(), sizeof entries);
+    return entries;
 }
 
 uint64_t PvMmu::readEntry(uint64_t gpa) const {
@@ -79,33 +97,31 @@ uint64_t PvMmu::readEntry(uint64_t gpa) const {
 void PvMmu::writeEntry(uint64_t gpa, uint64_t value) { memory_.write(gpa, &value, sizeof value); }
 
 // A table address from the guest: page aligned, a guest frame (not hvlab's, not outside RAM).
-int64_t PvMmu::checkTableAddress(uint64_t gpa, Frame*& out) {
+int64_t PvMmu::checkTableAddress(uint64_t gpa) {
     if (gpa % kPageSize) return kErrorInvalid;
-    Frame* f = frameAt(gpa / kPageSize);
-    if (!f || f->kind == Kind::Other) return kErrorFault;
-    if (f->kind == Kind::Hvlab) return kErrorPerm;
-    out = f;
-    return 0;
+    switch (kindOf(gpa / kPageSize)) {
+        case Kind::Other: return kErrorFault;
+        case Kind::Hvlab: return kErrorPerm;
+        case Kind::Guest: return 0;
+    }
+    return kErrorFault;
 }
 
 // Takes a reference of `type` on a frame; the first one makes it a table and validates it.
 int64_t PvMmu::getType(uint64_t frameNumber, PageType type) {
-    Frame* f = frameAt(frameNumber);
-    if (!f || f->kind == Kind::Other) return kErrorFault;
-    if (f->kind == Kind::Hvlab) return kErrorPerm;
-    if (f->type == type) {
-        if (f->typeRefs == std::numeric_limits<uint32_t>::max()) return kErrorBusy;
-        ++f->typeRefs;
+    if (const int64_t r = checkTableAddress(frameNumber * kPageSize); r < 0) return r;
+    if (Table* t = tableAt(frameNumber)) {
+        if (t->type != type) return kErrorBusy;  // a table of another level
+        if (t->typeRefs == std::numeric_limits<uint32_t>::max()) return kErrorBusy;
+        ++t->typeRefs;
         return 0;
     }
-    if (f->type != PageType::None || f->writable) return kErrorBusy;  // another level, or mapped writable
+    if (writableOf(frameNumber)) return kErrorBusy;  // mapped writable
     // Typed before its entries are validated: an entry that leads back to this frame (a loop,
     // or a writable mapping of a table being validated) sees a table and is refused.
-    f->type = type;
-    f->typeRefs = 1;
+    tables_[frameNumber] = Table{type, 1, 0};
     if (const int64_t r = validateTable(frameNumber, type); r < 0) {
-        f->type = PageType::None;
-        f->typeRefs = 0;
+        tables_.erase(frameNumber);
         return r;
     }
     ++validated_;
@@ -113,38 +129,38 @@ int64_t PvMmu::getType(uint64_t frameNumber, PageType type) {
 }
 
 void PvMmu::putType(uint64_t frameNumber) {
-    Frame* f = frameAt(frameNumber);
-    if (!f || f->typeRefs == 0) return;
-    if (--f->typeRefs) return;
-    const PageType type = f->type;
+    Table* t = tableAt(frameNumber);
+    if (!t || t->typeRefs == 0) return;
+    if (--t->typeRefs) return;
+    const PageType type = t->type;
+    tables_.erase(frameNumber);  // ordinary now: its entries' references go below
     releaseTable(frameNumber, type);
-    f->type = PageType::None;
 }
 
 int64_t PvMmu::validateTable(uint64_t frameNumber, PageType type) {
-    const uint64_t base = frameNumber * kPageSize;
+    const std::array<uint64_t, kEntries> entries = readTable(frameNumber);
     const unsigned guestEntries = type == PageType::L4 ? kGuestL4Slots : kEntries;
     if (type == PageType::L4) {
         // hvlab's slots: 256-510 must be empty; 511 is overwritten with the hole.
         for (unsigned i = kGuestL4Slots; i < kHoleL4Slot; ++i)
-            if (readEntry(base + 8 * i) & kPresent) return kErrorPerm;
+            if (entries[i] & kPresent) return kErrorPerm;
     }
     for (unsigned i = 0; i < guestEntries; ++i) {
-        if (const int64_t r = getEntry(type, readEntry(base + 8 * i)); r < 0) {
-            for (unsigned j = 0; j < i; ++j) putEntry(type, readEntry(base + 8 * j));
+        if (const int64_t r = getEntry(type, entries[i]); r < 0) {
+            for (unsigned j = 0; j < i; ++j) putEntry(type, entries[j]);
             return r;
         }
     }
-    if (type == PageType::L4) writeEntry(base + 8 * kHoleL4Slot, holeL4Entry_);
+    if (type == PageType::L4) writeEntry(frameNumber * kPageSize + 8 * kHoleL4Slot, holeL4Entry_);
     return 0;
 }
 
 void PvMmu::releaseTable(uint64_t frameNumber, PageType type) {
-    const uint64_t base = frameNumber * kPageSize;
+    const std::array<uint64_t, kEntries> entries = readTable(frameNumber);
     const unsigned guestEntries = type == PageType::L4 ? kGuestL4Slots : kEntries;
-    for (unsigned i = 0; i < guestEntries; ++i) putEntry(type, readEntry(base + 8 * i));
+    for (unsigned i = 0; i < guestEntries; ++i) putEntry(type, entries[i]);
     // An ordinary page again: the guest may write it, so hvlab's hole entry goes.
-    if (type == PageType::L4) writeEntry(base + 8 * kHoleL4Slot, 0);
+    if (type == PageType::L4) writeEntry(frameNumber * kPageSize + 8 * kHoleL4Slot, 0);
 }
 
 // Validates one entry of a `level` table and takes the references it implies.
@@ -154,13 +170,15 @@ int64_t PvMmu::getEntry(PageType level, uint64_t entry) {
     if (level != PageType::L1 && (entry & kLargePage)) return kErrorInvalid;  // PS (or L4's reserved bit 7)
     const uint64_t target = frameOf(entry);
     if (level != PageType::L1) return getType(target, below(level));
-    Frame* f = frameAt(target);
-    if (!f || f->kind == Kind::Other) return 0;  // a device window (or nothing): no accounting
-    if (f->kind == Kind::Hvlab) return kErrorPerm;
+    switch (kindOf(target)) {
+        case Kind::Other: return 0;  // a device window (or nothing): no accounting
+        case Kind::Hvlab: return kErrorPerm;
+        case Kind::Guest: break;
+    }
     if (entry & kWritable) {
-        if (f->type != PageType::None) return kErrorPerm;  // a page table mapped writable
-        if (f->writable == std::numeric_limits<uint32_t>::max()) return kErrorBusy;
-        ++f->writable;
+        if (tables_.count(target)) return kErrorPerm;  // a page table mapped writable
+        if (writable_[target] == std::numeric_limits<uint32_t>::max()) return kErrorBusy;
+        ++writable_[target];
     }
     return 0;
 }
@@ -172,16 +190,14 @@ void PvMmu::putEntry(PageType level, uint64_t entry) {
         putType(target);
         return;
     }
-    Frame* f = frameAt(target);
-    if (f && f->kind == Kind::Guest && (entry & kWritable) && f->writable) --f->writable;
+    if ((entry & kWritable) && kindOf(target) == Kind::Guest && writable_[target]) --writable_[target];
 }
 
 int64_t PvMmu::update(uint64_t entryGpa, uint64_t value) {
     if (entryGpa % 8) return kErrorInvalid;
-    Frame* table = nullptr;
-    if (const int64_t r = checkTableAddress(entryGpa & ~(kPageSize - 1), table); r < 0) return r;
-    if (table->type == PageType::None) return kErrorInvalid;  // not a page table: write it directly
-    const PageType level = table->type;
+    if (const int64_t r = checkTableAddress(entryGpa & ~(kPageSize - 1)); r < 0) return r;
+    const PageType level = typeOf(entryGpa / kPageSize);
+    if (level == PageType::None) return kErrorInvalid;  // not a page table: write it directly
     const unsigned index = static_cast<unsigned>((entryGpa % kPageSize) / 8);
     if (level == PageType::L4 && index >= kGuestL4Slots) return kErrorPerm;
     const uint64_t old = readEntry(entryGpa);
@@ -216,28 +232,28 @@ int64_t PvMmu::updateList(uint64_t list, uint64_t count) {
 
 int64_t PvMmu::pin(uint64_t level, uint64_t tableGpa) {
     if (level < 1 || level > 4) return kErrorInvalid;
-    Frame* f = nullptr;
-    if (const int64_t r = checkTableAddress(tableGpa, f); r < 0) return r;
-    if (f->pins == std::numeric_limits<uint32_t>::max()) return kErrorBusy;
+    if (const int64_t r = checkTableAddress(tableGpa); r < 0) return r;
+    if (const Table* t = tableAt(tableGpa / kPageSize); t && t->pins == std::numeric_limits<uint32_t>::max())
+        return kErrorBusy;
     if (const int64_t r = getType(tableGpa / kPageSize, static_cast<PageType>(level)); r < 0) return r;
-    ++f->pins;
+    ++tableAt(tableGpa / kPageSize)->pins;
     return 0;
 }
 
 int64_t PvMmu::unpin(uint64_t tableGpa) {
-    Frame* f = nullptr;
-    if (const int64_t r = checkTableAddress(tableGpa, f); r < 0) return r;
-    if (f->pins == 0) return kErrorInvalid;
-    --f->pins;
+    if (const int64_t r = checkTableAddress(tableGpa); r < 0) return r;
+    Table* t = tableAt(tableGpa / kPageSize);
+    if (!t || t->pins == 0) return kErrorInvalid;
+    --t->pins;
     putType(tableGpa / kPageSize);
     flushTlb();
     return 0;
 }
 
 int64_t PvMmu::setCr3(uint64_t l4Gpa) {
-    Frame* f = nullptr;
-    if (const int64_t r = checkTableAddress(l4Gpa, f); r < 0) return r;
-    if (f->type != PageType::L4 || f->pins == 0) return kErrorInvalid;
+    if (const int64_t r = checkTableAddress(l4Gpa); r < 0) return r;
+    const Table* t = tableAt(l4Gpa / kPageSize);
+    if (!t || t->type != PageType::L4 || t->pins == 0) return kErrorInvalid;
     // The loaded L4 holds a reference of its own, so unpinning it while it is in use is safe.
     if (const int64_t r = getType(l4Gpa / kPageSize, PageType::L4); r < 0) return r;
     if (cr3_) putType(*cr3_ / kPageSize);

@@ -16,9 +16,11 @@
 // errno from cpu::hypercall::Error; a refused request changes nothing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "mmu/physical_map.hpp"
@@ -71,22 +73,27 @@ public:
 
 private:
     enum class Kind : uint8_t { Other, Guest, Hvlab };  // device window / not RAM, guest RAM, hvlab's
-    struct Frame {
-        Kind kind = Kind::Other;
+    // A frame that is a page table: its level, references (pins included) and pins.
+    struct Table {
         PageType type = PageType::None;
         uint32_t typeRefs = 0;
         uint32_t pins = 0;
-        uint32_t writable = 0;
     };
 
-    Frame* frameAt(uint64_t frameNumber);
-    int64_t checkTableAddress(uint64_t gpa, Frame*& out);
+    Kind kindOf(uint64_t frameNumber) const;
+    Table* tableAt(uint64_t frameNumber);
+    PageType typeOf(uint64_t frameNumber) const;
+    uint32_t writableOf(uint64_t frameNumber) const {
+        return frameNumber < writable_.size() ? writable_[frameNumber] : 0;
+    }
+    int64_t checkTableAddress(uint64_t gpa);
     int64_t getType(uint64_t frameNumber, PageType type);
     void putType(uint64_t frameNumber);
     int64_t validateTable(uint64_t frameNumber, PageType type);
     void releaseTable(uint64_t frameNumber, PageType type);
     int64_t getEntry(PageType level, uint64_t entry);
     void putEntry(PageType level, uint64_t entry);
+    std::array<uint64_t, 512> readTable(uint64_t frameNumber) const;
     uint64_t readEntry(uint64_t gpa) const;
     void writeEntry(uint64_t gpa, uint64_t value);
     void flushTlb() const {
@@ -97,7 +104,10 @@ private:
     uint64_t ownedBase_, ownedSize_;
     uint64_t holeL4Entry_;
     PvMmuHooks hooks_;
-    std::vector<Frame> frames_;  // one per 4 KiB frame below the end of the highest RAM region
+    // Page tables are few: a map. Writable-mapping counts are kept for every guest frame (4 bytes
+    // a frame; the identity map alone maps each one).
+    std::unordered_map<uint64_t, Table> tables_;
+    std::vector<uint32_t> writable_;  // by frame number, below the end of the highest RAM region
     std::optional<uint64_t> cr3_;
     uint64_t updates_ = 0;
     uint64_t validated_ = 0;
