@@ -45,6 +45,10 @@ void disk_init(void)
         kprintf("disk: using virtio-blk (IDE not probed)\n");
         return;
     }
+    if (cpu_pv) { /* IDE is port I/O, which faults in ring 1 */
+        kprintf("disk: no virtio-blk, and IDE's ports are out of reach of a deprivileged kernel\n");
+        return;
+    }
     ide_init();
     const struct ide_info *i = ide_get_info();
     disk = (struct disk_description){.present = i->present, .driver = "ide", .dma = i->dma, .sectors = i->sectors};

@@ -20,10 +20,12 @@
 #include "kernel/layout.h"
 #include "kernel/pmm.h"
 #include "kernel/timer.h"
+#include "kernel/vmm.h"
 #include "kernel/trap.h"
 #include "lib/string.h"
 
 enum {
+    E1000_REGISTER_BYTES = 128 * 1024, /* BAR0: the register window */
     /* Register offsets (13.4) */
     REG_CTRL = 0x0000,
     REG_STATUS = 0x0008,
@@ -296,8 +298,8 @@ bool e1000_init(e1000_receive_fn receive)
         return false;
     }
     uint64_t bar0 = pci_bar(&dev, 0);
-    if (bar0 >= (1ull << 30) && bar0 < (2ull << 30)) {
-        kprintf("e1000: BAR0 %lx lies in the user GiB, which the kernel does not map\n", bar0);
+    if (!vmm_map_device(bar0, E1000_REGISTER_BYTES)) {
+        kprintf("e1000: BAR0 %lx lies outside the kernel's device window\n", bar0);
         return false;
     }
     regs = (uintptr_t)bar0;

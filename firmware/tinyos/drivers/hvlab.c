@@ -54,10 +54,11 @@ bool hvlab_offers(uint32_t features) { return info.version == 1 && (info.feature
 void hvlab_log(void)
 {
     if (info.version == 1 && info.features) {
-        kprintf("hvlab hypercalls v%u:%s%s%s\n", info.version,
+        kprintf("hvlab hypercalls v%u:%s%s%s%s\n", info.version,
                 info.features & HVLAB_FEATURE_CONSOLE ? " console" : "",
                 info.features & HVLAB_FEATURE_CLOCK ? " clock" : "",
-                info.features & HVLAB_FEATURE_EVENTS ? " events" : "");
+                info.features & HVLAB_FEATURE_EVENTS ? " events" : "",
+                info.features & HVLAB_FEATURE_PV_MMU ? " pv_mmu" : "");
     } else if (info.hypervisor && strcmp(info.signature, "hvlabhvlabhv") == 0) {
         kprintf("no hypervisor interfaces (hvlab offers none; try hvlab run --pv all)\n");
     } else if (info.hypervisor) {

@@ -10,6 +10,7 @@ enum {
     HVLAB_FEATURE_CONSOLE = 1u << 0, /* console_write / console_read */
     HVLAB_FEATURE_CLOCK = 1u << 1,   /* time_now / timer_set */
     HVLAB_FEATURE_EVENTS = 1u << 2,  /* event_init: the shared event page and the upcall vector */
+    HVLAB_FEATURE_PV_MMU = 1u << 3,  /* a deprivileged (ring 1) kernel: the calls from 16 on */
 };
 
 /* Call numbers (EAX). */
@@ -22,6 +23,16 @@ enum {
     HVLAB_EVENT_RAISE = 6,   /* (port): mark an event pending (for testing) */
     HVLAB_EVENT_BIND_IRQ = 7, /* (interrupt line 0-23, port 2-63): the line's rising edges raise the port */
     HVLAB_BLOCK = 8,         /* (): clear upcall_mask, sleep until an upcall is owed (idle without HLT) */
+    /* The PV MMU (kernel/pv_mmu.c, kernel/pv_cpu.c): what a ring-1 kernel cannot do itself. */
+    HVLAB_MMU_UPDATE = 16,   /* (list, count): {entry address, new value} pairs, validated */
+    HVLAB_MMU_PIN = 17,      /* (level 1-4, table): validate and pin a page table */
+    HVLAB_MMU_UNPIN = 18,    /* (table) */
+    HVLAB_MMU_SET_CR3 = 19,  /* (pinned L4) */
+    HVLAB_MMU_INVLPG = 20,   /* (linear address, or ~0 for all) */
+    HVLAB_SET_TRAP_TABLE = 21, /* (list, count): {u8 vector, u8 dpl, u8[6] 0, u64 handler} */
+    HVLAB_STACK_SWITCH = 22, /* (rsp): the ring-1 stack for interrupts from ring 3 (TSS.RSP1) */
+    HVLAB_SET_SYSCALL_ENTRY = 23, /* (rip): where SYSCALL from ring 3 lands */
+    HVLAB_READ_CR2 = 24,     /* () -> the address of the last page fault */
 };
 
 /* Event ports. */

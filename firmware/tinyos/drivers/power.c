@@ -7,6 +7,9 @@
  * with an empty IDT any exception becomes a double fault, then a triple fault, and the chipset
  * resets the CPU.
  *
+ * Deprivileged (hvlab's PV MMU) the 8042 is out of reach, but hvlab's TSS opens the PCI ports
+ * (0xCF9 among them) and the debug-exit port to ring 1: reset and power-off work the same.
+ *
  * Power off: real PCs need ACPI for that (not implemented). Under hvlab and QEMU (with
  * -device isa-debug-exit,iobase=0xf4) a write to port 0xF4 ends the emulator, with exit
  * status (value << 1) | 1. On other machines the write goes nowhere and we just halt.
@@ -30,7 +33,9 @@ enum {
 
 void power_reboot(void)
 {
-    bool have_8042 = inb(KBC_STATUS) != 0xFF;
+    /* Deprivileged (hvlab's PV MMU) only the PCI ports (0xCF8-0xCFF, 0xCF9 among them) and 0xF4
+     * are open to us: no 8042 to ask. */
+    bool have_8042 = !cpu_pv && inb(KBC_STATUS) != 0xFF;
     kprintf("reboot: resetting the CPU through %s\n",
             have_8042 ? "the 8042 keyboard controller" : "the chipset's reset control (port 0xCF9)");
     console_drain();
@@ -44,6 +49,10 @@ void power_reboot(void)
     }
     outb(RESET_CONTROL, RESET_HARD);
     outb(RESET_CONTROL, RESET_HARD | RESET_NOW);
+    if (cpu_pv) { /* no port 0x80 delay and no LIDT in ring 1: if that did not reset, stop */
+        kprintf("reboot: the reset control did not reset the machine; powering off\n");
+        power_off();
+    }
     for (int i = 0; i < 1000000; i++)
         io_wait();
     struct {

@@ -7,6 +7,7 @@ struct rtc_time {
     uint8_t hour, minute, second;
 };
 
-/* False on a machine without one (PVH): rtc_read() then gives 00:00:00. */
+/* False on a machine without one (PVH), or deprivileged (PV MMU: its ports fault): rtc_read()
+ * then gives 00:00:00. */
 bool rtc_present(void);
 void rtc_read(struct rtc_time *t);

@@ -23,6 +23,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/layout.h"
 #include "kernel/pmm.h"
+#include "kernel/vmm.h"
 
 enum {
     VIRTIO_VENDOR = 0x1AF4,
@@ -38,6 +39,7 @@ enum {
     CAP_CFG_TYPE = 3,
     CAP_BAR = 4,
     CAP_OFFSET = 8,
+    CAP_LENGTH = 12,
     CAP_NOTIFY_MULTIPLIER = 16,
     CFG_COMMON = 1,
     CFG_NOTIFY = 2,
@@ -86,12 +88,6 @@ static void set_status(struct virtio_device *d, uint8_t bits)
     common_write8(d, COMMON_DEVICE_STATUS, common_read8(d, COMMON_DEVICE_STATUS) | bits);
 }
 
-/* The kernel maps GiB 0 (RAM) and GiBs 2-3 (device registers); a BAR elsewhere is unusable. */
-static bool mapped_for_devices(uint64_t address)
-{
-    return address != 0 && address + 0x1000 <= (4ull << 30) && !(address >= (1ull << 30) && address < (2ull << 30));
-}
-
 /* Walk the capability list and fill in the four register areas. */
 static bool read_capabilities(struct virtio_device *d, const char *name)
 {
@@ -106,6 +102,7 @@ static bool read_capabilities(struct virtio_device *d, const char *name)
             uint8_t type = pci_read8(&d->pci, (uint8_t)(cap + CAP_CFG_TYPE));
             uint8_t bar = pci_read8(&d->pci, (uint8_t)(cap + CAP_BAR));
             uint32_t offset = pci_read32(&d->pci, (uint8_t)(cap + CAP_OFFSET));
+            uint32_t length = pci_read32(&d->pci, (uint8_t)(cap + CAP_LENGTH));
             /* Of several capabilities of one type the first is the preferred one (4.1.4). */
             uintptr_t *slot = type == CFG_COMMON   ? &d->common
                               : type == CFG_NOTIFY ? &d->notify_base
@@ -114,7 +111,8 @@ static bool read_capabilities(struct virtio_device *d, const char *name)
                                                    : 0;
             if (slot && !*slot && bar < 6) {
                 uint64_t base = pci_bar(&d->pci, bar);
-                if (!mapped_for_devices(base + offset)) {
+                /* The kernel maps GiB 0 and GiBs 2-3 (under PV: what is asked for, here) */
+                if (!vmm_map_device(base + offset, length ? length : 1)) {
                     kprintf("%s: BAR%u at %lx is outside the kernel's device window\n", name, bar, base);
                     return false;
                 }

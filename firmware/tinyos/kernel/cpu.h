@@ -49,43 +49,111 @@ static inline void mmio_write32(uintptr_t addr, uint32_t v) { *(volatile uint32_
  * need MFENCE; the virtio drivers never wait on that pattern. */
 static inline void dma_barrier(void) { __asm__ volatile("" ::: "memory"); }
 
-/* ---- Interrupt flag ---- */
-static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
-/* STI delays interrupts by one instruction, so "sti; hlt" cannot miss a wake-up interrupt
- * that arrives between the two. */
-static inline void sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+/* ---- The deprivileged kernel (hvlab's PV MMU) ----
+ * Entered through boot/pv_entry.asm, the kernel runs in ring 1, where every instruction below
+ * except RDTSC and port I/O to the PCI configuration ports faults. Each wrapper then does the
+ * same job through hvlab (kernel/pv_cpu.c): the interrupt flag becomes the event page's
+ * upcall_mask (the "virtual IF"), HLT becomes the `block` call, CR2/CR3/INVLPG become
+ * hypercalls. `cpu_pv` is set once, by the entry code, before any C runs. */
+extern bool cpu_pv;
+void pv_irq_disable(void);
+void pv_irq_enable(void);
+uint64_t pv_irq_save(void);
+/* A trap arrived: mask as an interrupt gate would clear IF; returns what irq_restore() needs to
+ * give the interrupted code its virtual IF back. */
+uint64_t pv_trap_enter(bool upcall);
+void pv_block(void);
+uint64_t pv_read_cr2(void);
+uint64_t pv_read_cr3(void);
+void pv_write_cr3(uint64_t l4);
+void pv_set_boot_cr3(uint64_t l4); /* the L4 hvlab entered with */
+void pv_invlpg(uint64_t addr);
+__attribute__((noreturn)) void pv_halt_forever(void);
 
-/* Disable interrupts and return the previous RFLAGS, for irq_restore(). */
+/* ---- Interrupt flag ---- */
+static inline void cli(void)
+{
+    if (cpu_pv)
+        pv_irq_disable();
+    else
+        __asm__ volatile("cli" ::: "memory");
+}
+static inline void sti(void)
+{
+    if (cpu_pv)
+        pv_irq_enable();
+    else
+        __asm__ volatile("sti" ::: "memory");
+}
+/* Wait for the next interrupt (with interrupts enabled). */
+static inline void hlt(void)
+{
+    if (cpu_pv)
+        pv_block();
+    else
+        __asm__ volatile("hlt" ::: "memory");
+}
+/* STI delays interrupts by one instruction, so "sti; hlt" cannot miss a wake-up interrupt
+ * that arrives between the two. (`block` does both in one call, as atomically.) */
+static inline void sti_hlt(void)
+{
+    if (cpu_pv)
+        pv_block();
+    else
+        __asm__ volatile("sti; hlt" ::: "memory");
+}
+
+enum { RFLAGS_IF_BIT = 1u << 9 };
+
+/* Disable interrupts and return the previous RFLAGS (under PV: IF = the virtual IF), for
+ * irq_restore(). */
 static inline uint64_t irq_save(void)
 {
+    if (cpu_pv)
+        return pv_irq_save();
     uint64_t flags;
     __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
     return flags;
 }
 static inline void irq_restore(uint64_t flags)
 {
-    if (flags & (1u << 9)) /* RFLAGS.IF was set */
+    if (flags & RFLAGS_IF_BIT) /* interrupts were enabled */
         sti();
 }
 
 /* ---- Control registers and MSRs ---- */
 static inline uint64_t read_cr2(void)
 {
+    if (cpu_pv)
+        return pv_read_cr2();
     uint64_t v;
     __asm__ volatile("mov %%cr2, %0" : "=r"(v));
     return v;
 }
 static inline uint64_t read_cr3(void)
 {
+    if (cpu_pv)
+        return pv_read_cr3();
     uint64_t v;
     __asm__ volatile("mov %%cr3, %0" : "=r"(v));
     return v;
 }
-static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
-static inline void invlpg(uint64_t addr) { __asm__ volatile("invlpg (%0)" : : "r"(addr) : "memory"); }
+static inline void write_cr3(uint64_t v)
+{
+    if (cpu_pv)
+        pv_write_cr3(v);
+    else
+        __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+static inline void invlpg(uint64_t addr)
+{
+    if (cpu_pv)
+        pv_invlpg(addr);
+    else
+        __asm__ volatile("invlpg (%0)" : : "r"(addr) : "memory");
+}
 
+/* Never under PV: the MSRs belong to hvlab (SYSCALL's are set up by set_syscall_entry). */
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;
@@ -107,6 +175,8 @@ static inline uint64_t rdtsc(void)
 
 __attribute__((noreturn)) static inline void halt_forever(void)
 {
+    if (cpu_pv)
+        pv_halt_forever();
     for (;;) {
         cli();
         hlt();

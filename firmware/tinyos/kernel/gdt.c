@@ -6,8 +6,14 @@
  *   - the data segment's DPL for SS,
  *   - the TSS: where the CPU finds the kernel stack when an interrupt arrives in ring 3 (RSP0)
  *     and the Interrupt Stack Table (IST) entries, known-good stacks for bad situations.
+ *
+ * Deprivileged under hvlab's PV MMU the kernel may not load a GDT or TSS (LGDT and LTR are
+ * privileged): it runs on hvlab's, whose selectors are in gdt.h, and has hvlab put its stack
+ * into TSS.RSP1 (ring 1's stack for interrupts from ring 3) with the stack_switch call.
  */
 #include "kernel/gdt.h"
+#include "drivers/hvlab.h"
+#include "kernel/cpu.h"
 #include "lib/string.h"
 
 /* 64-bit TSS layout (SDM vol. 3, figure 8-11). */
@@ -53,6 +59,8 @@ static uint64_t segment(uint8_t access, uint8_t flags)
 
 void gdt_init(void)
 {
+    if (cpu_pv)
+        return; /* deprivileged: the GDT and TSS are hvlab's (kernel/gdt.h, SEL_PV_*) */
     const uint8_t code = SEG_PRESENT | SEG_CODE_OR_DATA | SEG_EXECUTABLE | SEG_READ_WRITE;
     const uint8_t data = SEG_PRESENT | SEG_CODE_OR_DATA | SEG_READ_WRITE;
     gdt[0] = 0;
@@ -99,4 +107,10 @@ void gdt_init(void)
                      : "rax", "memory");
 }
 
-void tss_set_kernel_stack(uint64_t rsp0) { tss.rsp[0] = rsp0; }
+void tss_set_kernel_stack(uint64_t rsp0)
+{
+    if (cpu_pv) /* the kernel runs in ring 1: hvlab sets TSS.RSP1 for us */
+        hvlab_call(HVLAB_STACK_SWITCH, rsp0, 0, 0);
+    else
+        tss.rsp[0] = rsp0;
+}

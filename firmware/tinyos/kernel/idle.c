@@ -19,7 +19,9 @@ void idle_init(void) { use_block = !pic_present() && pv_events_active(); }
 
 void cpu_idle(void)
 {
-    if (use_block) {
+    if (cpu_pv) {
+        pv_block(); /* deprivileged: no STI; the virtual one follows `block` (kernel/pv_cpu.c) */
+    } else if (use_block) {
         hvlab_call_sti(HVLAB_BLOCK);
     } else {
         sti_hlt();

@@ -7,6 +7,10 @@
  */
 #include "kernel/idt.h"
 #include "kernel/gdt.h"
+#include "drivers/hvlab.h"
+#include "kernel/cpu.h"
+#include "kernel/kprintf.h"
+#include "kernel/layout.h"
 #include <stdint.h>
 
 struct idt_gate {
@@ -29,8 +33,33 @@ enum {
 extern const uint64_t isr_stub_table[VECTOR_COUNT]; /* kernel/isr.asm */
 static struct idt_gate idt[256];
 
+/* Deprivileged, the IDT is hvlab's: it installs 64-bit trap gates to our stubs from a list
+ * (set_trap_table). DPL 1 lets the kernel itself raise INT 48 (kernel/pv_cpu.c); ring 3 may
+ * only raise the breakpoint. There is no IST: a double fault uses the current stack. */
+struct pv_trap {
+    uint8_t vector;
+    uint8_t dpl;
+    uint8_t zero[6];
+    uint64_t handler;
+};
+
+static void idt_init_pv(void)
+{
+    static struct pv_trap traps[VECTOR_COUNT];
+    for (int v = 0; v < VECTOR_COUNT; v++)
+        traps[v] = (struct pv_trap){.vector = (uint8_t)v, .dpl = v == VECTOR_BREAKPOINT ? 3 : 1,
+                                    .handler = isr_stub_table[v]};
+    int64_t r = hvlab_call(HVLAB_SET_TRAP_TABLE, kernel_phys(traps), VECTOR_COUNT, 0);
+    if (r < 0)
+        panic("set_trap_table refused (%ld)", r);
+}
+
 void idt_init(void)
 {
+    if (cpu_pv) {
+        idt_init_pv();
+        return;
+    }
     for (int v = 0; v < VECTOR_COUNT; v++) {
         uint64_t handler = isr_stub_table[v];
         idt[v].offset_low = handler & 0xFFFF;

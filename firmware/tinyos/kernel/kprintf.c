@@ -34,6 +34,6 @@ void panic(const char *fmt, ...)
     console_drain();
     /* Under hvlab or QEMU with isa-debug-exit, end the emulator with status (1 << 1) | 1 = 3
      * so scripts see the failure; on other PCs nothing listens on port 0xF4. */
-    outb(0xF4, 1);
+    outb(0xF4, 1); /* deprivileged too: hvlab's TSS opens this port to ring 1 */
     halt_forever();
 }

@@ -13,6 +13,10 @@
  * The same kernel.elf also boots through PVH (boot/pvh_entry.asm, kernel/start_info.c): no BIOS
  * and no legacy devices. Finding no PIC, it takes device interrupts as events
  * (event_bind_irq) and idles with the `block` hypercall (kernel/idle.c).
+ *
+ * And it runs deprivileged, in ring 1 under hvlab's PV MMU (`hvlab run --preset pv --kernel
+ * kernel.elf`): hvlab enters it at boot/pv_entry.asm, and from there every privileged step below
+ * takes its hypercall path (kernel/cpu.h, cpu_pv).
  */
 #include "drivers/disk.h"
 #include "drivers/hvlab.h"
@@ -44,6 +48,18 @@ static void start_process(const char *program)
     kprintf("started process %d: %s\n", pid, program);
 }
 
+static void log_boot_path(const struct boot_info *boot)
+{
+    if (boot->load_method == BOOT_LOAD_PV)
+        kprintf("entered by hvlab at ring 1 (PV MMU): no privileged instruction from here on\n");
+    else if (boot->load_method == BOOT_LOAD_PVH)
+        kprintf("booted through PVH: hvm_start_info at %lx, %u module(s), command line \"%s\"\n",
+                start_info_address(), start_info_module_count(), start_info_cmdline());
+    else
+        kprintf("booted from drive %x with %s reads\n", boot->boot_drive,
+                boot->load_method == BOOT_LOAD_CHS ? "CHS (INT 13h AH=02h)" : "LBA (INT 13h AH=42h)");
+}
+
 void kmain(struct boot_info *boot)
 {
     hvlab_detect(); /* CPUID only: decides whether the console starts on the UART or PV */
@@ -51,32 +67,29 @@ void kmain(struct boot_info *boot)
     kprintf("\ntinyos 0.1 -- a small x86-64 teaching kernel\n");
     uint32_t bad_magic, bad_version;
     if (start_info_refused(&bad_magic, &bad_version))
-        panic("PVH entry: the start-info at %lx has magic %x and version %u, not an hvm_start_info (magic %x, "
+        panic("%s entry: the start-info at %lx has magic %x and version %u, not an hvm_start_info (magic %x, "
               "version 1)",
-              start_info_address(), bad_magic, bad_version, HVM_START_MAGIC);
-    if (boot->load_method == BOOT_LOAD_PVH)
-        kprintf("booted through PVH: hvm_start_info at %lx, %u module(s), command line \"%s\"\n",
-                start_info_address(), start_info_module_count(), start_info_cmdline());
-    else
-        kprintf("booted from drive %x with %s reads\n", boot->boot_drive,
-                boot->load_method == BOOT_LOAD_CHS ? "CHS (INT 13h AH=02h)" : "LBA (INT 13h AH=42h)");
+              cpu_pv ? "PV" : "PVH", start_info_address(), bad_magic, bad_version, HVM_START_MAGIC);
+    log_boot_path(boot);
     hvlab_log();
+    if (cpu_pv && !hvlab_offers(HVLAB_FEATURE_PV_MMU | HVLAB_FEATURE_EVENTS | HVLAB_FEATURE_CLOCK))
+        panic("entered deprivileged, but hvlab offers no PV MMU, events or clock");
 
-    gdt_init();     /* kernel + user segments, TSS with RSP0 and the double-fault IST */
-    idt_init();     /* handlers for exceptions 0-31 and IRQs 32-47 */
+    gdt_init();     /* kernel + user segments, TSS with RSP0 and the double-fault IST (PV: hvlab's) */
+    idt_init();     /* handlers for exceptions 0-31 and IRQs 32-47 (PV: set_trap_table) */
     if (!pic_init()) /* 8259s remapped to vectors 0x20-0x2F, all lines masked */
         kprintf("no 8259 PIC (a machine without legacy devices): device interrupts come as events\n");
     pv_events_init(); /* hvlab's event page and upcall vector, if offered */
     idle_init();      /* HLT, or `block` when every interrupt is an event */
     pmm_init(boot); /* free page list from the E820 map */
-    vmm_init();     /* the kernel's own page tables */
-    syscall_init(); /* SYSCALL/SYSRET MSRs */
+    vmm_init();     /* the kernel's own page tables (PV: hvlab's, plus the device window) */
+    syscall_init(); /* SYSCALL/SYSRET MSRs (PV: set_syscall_entry) */
     timer_init();   /* PIT at TIMER_HZ on IRQ 0, or the PV timer */
     console_start_input(); /* UART receive interrupt (IRQ 4), or PV console input (event 1) */
-    sti();
-    kprintf("paths: boot %s, console %s (input %s), timer %s, interrupts %s, idle %s\n",
-            start_info_booted_pvh() ? "pvh" : "bios", console_output_path(), console_input_path(),
-            timer_is_pv() ? "pv" : "pit", interrupts_path(), idle_path());
+    sti();          /* PV: the virtual IF, upcall_mask in the event page */
+    kprintf("paths: boot %s, console %s (input %s), timer %s, interrupts %s, idle %s, privileged %s\n",
+            start_info_boot_path(), console_output_path(), console_input_path(), timer_is_pv() ? "pv" : "pit",
+            interrupts_path(), idle_path(), cpu_pv ? "pv" : "native");
 
     timer_calibrate_tsc();
     struct rtc_time now;

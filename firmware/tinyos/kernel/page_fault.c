@@ -38,8 +38,10 @@ bool page_fault_handle(struct trap_frame *frame)
         return false; /* out of memory: the process gets killed */
     if (!vmm_map_user_page(current->cr3, addr & ~(PAGE_SIZE - 1), page)) {
         pmm_free_page(page);
+        vmm_commit();
         return false;
     }
+    vmm_commit(); /* PV: the new entry goes to hvlab now, before the instruction retries */
     current->page_faults++;
     return true;
 }

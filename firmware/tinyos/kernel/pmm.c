@@ -1,9 +1,10 @@
 /* pmm.c - the physical page allocator.
  *
- * The BIOS told us (E820 map, via boot/stage2.asm) which ranges of physical memory are usable
- * RAM. We take every usable 4 KiB page above the kernel's end and below KERNEL_RAM_LIMIT and
- * thread them into a singly linked "free list": the first 8 bytes of each free page hold the
- * address of the next one. Allocating pops the head, freeing pushes. Both are O(1).
+ * The BIOS told us (E820 map, via boot/stage2.asm; hvlab's start-info on the PV entry, see
+ * kernel/pv_boot.c) which ranges of physical memory are usable RAM. We take every usable
+ * 4 KiB page above the kernel's end and below KERNEL_RAM_LIMIT and thread them into a singly
+ * linked "free list": the first 8 bytes of each free page hold the address of the next one.
+ * Allocating pops the head, freeing pushes. Both are O(1).
  *
  * Memory below 1 MiB is left alone: it holds the BIOS data area, our boot structures and the
  * EBDA, and legacy devices (VGA) live there.
@@ -12,6 +13,7 @@
 #include "kernel/cpu.h"
 #include "kernel/kprintf.h"
 #include "kernel/layout.h"
+#include "kernel/pv_boot.h"
 #include "lib/string.h"
 #include <tinyos/boot_info.h>
 
@@ -37,7 +39,12 @@ void pmm_init(const struct boot_info *info)
     if (info->e820_count == 0)
         panic("the BIOS gave no E820 memory map");
 
-    uint64_t first_free = ((uint64_t)__kernel_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    /* Entered by hvlab's PV loader, more than the kernel is in use above it: the start-info,
+     * the page tables hvlab built (read-only) and its boot stack (kernel/pv_boot.c). */
+    uint64_t in_use_end = (uint64_t)__kernel_end;
+    if (pv_boot_in_use_end() > in_use_end)
+        in_use_end = pv_boot_in_use_end();
+    uint64_t first_free = (in_use_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     kprintf("E820 memory map (%u entries):\n", info->e820_count);
     for (unsigned i = 0; i < info->e820_count; i++) {
         const struct e820_entry *e = &info->e820[i];

@@ -49,13 +49,15 @@ static bool load_user_image(uint64_t cr3)
         if (!page || !vmm_map_user_page(cr3, USER_BASE + offset, page)) {
             if (page)
                 pmm_free_page(page);
+            vmm_commit();
             return false;
         }
         if (offset < file_size) {
             uint64_t n = file_size - offset < PAGE_SIZE ? file_size - offset : PAGE_SIZE;
-            memcpy((void *)page, user_image_start + offset, n);
+            memcpy((void *)page, user_image_start + offset, n); /* through the 1:1 map */
         }
     }
+    vmm_commit(); /* PV: the page-table writes go to hvlab in batches */
     return true;
 }
 

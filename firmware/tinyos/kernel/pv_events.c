@@ -5,7 +5,8 @@
  *   offset  0  u64 pending          bit n: event port n is pending
  *   offset  8  u64 mask             bit n: port n never upcalls (we mask nothing)
  *   offset 16  u8  upcall_pending   an unmasked port became pending: the upcall is on its way
- *   offset 17  u8  upcall_mask      our "virtual IF"; we leave it 0 and use the real IF
+ *   offset 17  u8  upcall_mask      the "virtual IF": 0 while we use the real IF, the only
+ *                                   interrupt flag of a deprivileged kernel (kernel/pv_cpu.c)
  *   offset 24  u64 time_ns          VM time when hvlab last raised an event (any port)
  *
  * The upcall comes through the IDT like a PIC interrupt, but needs no acknowledge: there is no
@@ -20,22 +21,10 @@
 #include "kernel/layout.h"
 #include "kernel/timer.h"
 
-struct event_page {
-    uint64_t pending;
-    uint64_t mask;
-    uint8_t upcall_pending;
-    uint8_t upcall_mask;
-    uint8_t reserved[6];
-    uint64_t time_ns;
-};
-
 /* One page of kernel memory (.bss is page aligned and zeroed at boot). */
-static union {
-    struct event_page fields;
-    uint8_t bytes[PAGE_SIZE];
-} shared __attribute__((aligned(PAGE_SIZE)));
+union pv_shared_page pv_shared __attribute__((aligned(PAGE_SIZE)));
 
-static volatile struct event_page *const page = &shared.fields;
+static volatile struct pv_event_page *const page = &pv_shared.fields;
 static pv_event_handler handlers[HVLAB_EVENT_PORTS];
 static pv_irq_dispatch irq_dispatch;
 static uint32_t irq_lines; /* bit n: line n is bound to port HVLAB_EVENT_FIRST_IRQ + n */
@@ -47,7 +36,7 @@ bool pv_events_init(void)
 {
     if (!hvlab_offers(HVLAB_FEATURE_EVENTS))
         return false;
-    int64_t r = hvlab_call(HVLAB_EVENT_INIT, kernel_phys(&shared), VECTOR_PV_UPCALL, 0);
+    int64_t r = hvlab_call(HVLAB_EVENT_INIT, kernel_phys(&pv_shared), VECTOR_PV_UPCALL, 0);
     if (r < 0) {
         kprintf("events: event_init refused (%ld): staying with the PIC\n", r);
         return false;

@@ -9,6 +9,22 @@
 
 typedef void (*pv_event_handler)(struct trap_frame *frame);
 
+/* The shared page's layout (docs/hypercalls.md, "The event channel"). */
+struct pv_event_page {
+    uint64_t pending;
+    uint64_t mask;
+    uint8_t upcall_pending; /* offset 16 */
+    uint8_t upcall_mask;    /* offset 17: the virtual IF of a deprivileged kernel */
+    uint8_t reserved[6];
+    uint64_t time_ns;
+};
+union pv_shared_page {
+    struct pv_event_page fields;
+    uint8_t bytes[4096];
+};
+/* The page itself: kernel/pv_cpu.c and the PV entry paths in assembly use its upcall bytes. */
+extern union pv_shared_page pv_shared;
+
 /* Register the shared page and the upcall vector (HVLAB_FEATURE_EVENTS; after idt_init).
  * False if hvlab does not offer events or refused the page. */
 bool pv_events_init(void);

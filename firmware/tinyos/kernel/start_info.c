@@ -5,6 +5,7 @@
  * and its strings are in RAM that is free as far as the E820 map is concerned, so everything
  * worth keeping is copied into the kernel's own memory now. */
 #include "kernel/start_info.h"
+#include "kernel/cpu.h"
 #include "kernel/layout.h"
 #include "lib/string.h"
 
@@ -42,13 +43,17 @@ struct boot_info *start_info_convert(const struct hvm_start_info *si)
     return &info;
 }
 
-bool start_info_booted_pvh(void) { return booted_pvh; }
+bool start_info_booted_pvh(void) { return booted_pvh && !cpu_pv; }
+
+const char *start_info_boot_path(void) { return cpu_pv ? "pv" : booted_pvh ? "pvh" : "bios"; }
+
 bool start_info_refused(uint32_t *magic, uint32_t *version)
 {
     *magic = bad_magic;
     *version = bad_version;
     return address && !booted_pvh;
 }
+
 uint64_t start_info_address(void) { return address; }
 const char *start_info_cmdline(void) { return cmdline; }
 unsigned start_info_module_count(void) { return modules; }

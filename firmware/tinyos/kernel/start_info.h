@@ -41,6 +41,8 @@ struct boot_info *start_info_convert(const struct hvm_start_info *si);
 
 /* Whether the kernel came in through PVH, and what the start-info said. */
 bool start_info_booted_pvh(void);
+/* "bios" (boot sector and stage2), "pvh" or "pv" (hvlab's PV entry, boot/pv_entry.asm). */
+const char *start_info_boot_path(void);
 /* True if the kernel came in through the PVH entry with something that is not a start-info
  * version 1 or later; `magic` and `version` say what was there. */
 bool start_info_refused(uint32_t *magic, uint32_t *version);

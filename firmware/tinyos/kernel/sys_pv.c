@@ -1,9 +1,12 @@
-/* sys_pv.c - pvinfo(): what hvlab offers and which paths (BIOS or PVH boot, UART or PV console,
- * PIT or PV timer, PIC or event channel, HLT or block) the kernel took at boot. */
+/* sys_pv.c - pvinfo(): what hvlab offers and which paths (BIOS, PVH or PV boot, UART or PV
+ * console, PIT or PV timer, PIC or event channel, HLT or block, ring 0 or the PV MMU) the kernel
+ * took at boot. */
 #include "drivers/hvlab.h"
 #include "drivers/pic.h"
 #include "kernel/console.h"
+#include "kernel/cpu.h"
 #include "kernel/idle.h"
+#include "kernel/pv_mmu.h"
 #include "kernel/start_info.h"
 #include "kernel/pv_events.h"
 #include "kernel/syscalls.h"
@@ -26,15 +29,18 @@ SYSCALL(sys_pvinfo)
     strlcpy(out->console_input, console_input_path(), sizeof out->console_input);
     strlcpy(out->timer, timer_is_pv() ? "pv" : "pit", sizeof out->timer);
     strlcpy(out->interrupts, interrupts_path(), sizeof out->interrupts);
+    strlcpy(out->privileged, cpu_pv ? "pv" : "native", sizeof out->privileged);
     out->pic_unmasked = pic_unmasked_lines();
     out->hypercalls = hvlab_call_count();
     out->upcalls = pv_events_upcalls();
     out->timer_events = pv_events_count(HVLAB_EVENT_TIMER);
     out->console_events = pv_events_count(HVLAB_EVENT_CONSOLE_INPUT);
     out->timer_catch_ups = timer_pv_catch_ups();
-    strlcpy(out->boot, start_info_booted_pvh() ? "pvh" : "bios", sizeof out->boot);
+    strlcpy(out->boot, start_info_boot_path(), sizeof out->boot);
     strlcpy(out->idle, idle_path(), sizeof out->idle);
     out->pic_present = pic_present();
     out->irq_events = pv_events_irq_lines();
+    out->mmu_updates = pv_mmu_updates();
+    out->mmu_batches = pv_mmu_batches();
     return 0;
 }

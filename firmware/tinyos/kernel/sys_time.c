@@ -27,6 +27,7 @@ SYSCALL(sys_clockinfo)
         return ERR_INVALID;
     struct rtc_time now;
     rtc_read(&now);
+    out->rtc_present = rtc_present();
     out->ticks = timer_ticks();
     out->idle_ticks = sched_idle_ticks();
     out->hz = TIMER_HZ;

@@ -8,9 +8,14 @@
  *   IA32_LSTAR      64-bit entry point (kernel/syscall_entry.asm)
  *   IA32_FMASK      RFLAGS bits cleared on entry: IF (no interrupts until we are on the
  *                   kernel stack), TF, DF (the C ABI wants DF = 0), AC
+ *
+ * Deprivileged (hvlab's PV MMU) the MSRs belong to hvlab: set_syscall_entry names our entry,
+ * and kernel/syscall_entry.asm's pv_syscall_entry returns with IRETQ instead of SYSRET.
  */
 #include "kernel/syscall.h"
+#include "drivers/hvlab.h"
 #include "kernel/cpu.h"
+#include "kernel/kprintf.h"
 #include "kernel/gdt.h"
 #include "kernel/process.h"
 #include "kernel/syscalls.h"
@@ -28,6 +33,7 @@ enum {
 };
 
 extern void syscall_entry(void);
+extern void pv_syscall_entry(void); /* deprivileged: bounced to by hvlab, returns with IRETQ */
 extern uint64_t syscall_kernel_rsp;
 
 typedef long (*syscall_fn)(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
@@ -49,6 +55,13 @@ static const syscall_fn syscall_table[SYS_COUNT] = {
 
 void syscall_init(void)
 {
+    if (cpu_pv) {
+        /* The MSRs are hvlab's; it points SYSCALL at its own ring-0 stub, which bounces to us. */
+        int64_t r = hvlab_call(HVLAB_SET_SYSCALL_ENTRY, (uint64_t)pv_syscall_entry, 0, 0);
+        if (r < 0)
+            panic("set_syscall_entry refused (%ld)", r);
+        return;
+    }
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
     wrmsr(MSR_STAR, ((uint64_t)(SEL_USER_CODE32) << 48) | ((uint64_t)SEL_KERNEL_CODE << 32));
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);

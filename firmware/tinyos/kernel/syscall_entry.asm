@@ -49,6 +49,60 @@ syscall_entry:
 ; RSP already loaded. RCX here is always the address after the user's own SYSCALL
 ; instruction (the kernel never changes frame.user_rip), so it is canonical.
 
+; pv_syscall_entry: the same for a deprivileged kernel (ring 1 under hvlab's PV MMU). SYSCALL
+; goes to hvlab's ring-0 stub, which bounces here (the address given with set_syscall_entry) at
+; ring 1 with the user's RSP, RCX = user RIP, R11 = user RFLAGS. There is no FMASK: events are
+; masked by our first instruction, before the stack switch (docs/hypercalls.md). SYSRET works
+; only in ring 0, so we return with IRETQ, from a frame built under the syscall_frame:
+;
+;   SS, RSP, RFLAGS, CS, RIP    the IRETQ frame (user segments are the same in hvlab's GDT)
+;   padding                     keeps the call below 16-byte aligned
+;   struct syscall_frame        as above
+;
+; RCX and R11 come back as SYSRET leaves them (user RIP and RFLAGS), so ring 3 sees no
+; difference; the virtual IF is on again before IRETQ (pv_enable_events, kernel/switch.asm).
+UPCALL_MASK equ 17                      ; byte offset in the event page (kernel/pv_events.h)
+USER_CODE equ 0x28 | 3                  ; kernel/gdt.h SEL_USER_CODE
+USER_DATA equ 0x20 | 3                  ; kernel/gdt.h SEL_USER_DATA
+        extern pv_shared, pv_enable_events
+        global pv_syscall_entry
+pv_syscall_entry:
+        mov byte [rel pv_shared + UPCALL_MASK], 1 ; virtual CLI: no upcall on the user's stack
+        mov [rel syscall_user_rsp], rsp
+        mov rsp, [rel syscall_kernel_rsp]
+        cld                             ; what FMASK does for SYSCALL in ring 0
+        push USER_DATA                  ; IRETQ frame: SS
+        push qword [rel syscall_user_rsp] ; RSP
+        push r11                        ; RFLAGS
+        push USER_CODE                  ; CS
+        push rcx                        ; RIP
+        push 0                          ; padding
+        push qword [rel syscall_user_rsp] ; frame.user_rsp
+        push r11                        ; frame.user_rflags
+        push rcx                        ; frame.user_rip
+        push rax                        ; frame.number
+        push rdi                        ; frame.arg0
+        push rsi                        ; frame.arg1
+        push rdx                        ; frame.arg2
+        push r10                        ; frame.arg3
+        push r8
+        push r9
+        call pv_enable_events           ; system calls may be interrupted
+        mov rdi, rsp                    ; 16 pushes from a 16-byte aligned top: still aligned
+        call syscall_dispatch           ; result in RAX
+        pop r9
+        pop r8
+        pop r10
+        pop rdx
+        pop rsi
+        pop rdi
+        add rsp, 8                      ; skip frame.number: RAX holds the result
+        pop rcx                         ; user RIP
+        pop r11                         ; user RFLAGS
+        add rsp, 16                     ; frame.user_rsp, padding
+        call pv_enable_events           ; the virtual IF is on in ring 3 (it should be on already)
+        iretq                           ; to ring 3 on the user's stack
+
         section .bss
 syscall_kernel_rsp: resq 1
 syscall_user_rsp:   resq 1

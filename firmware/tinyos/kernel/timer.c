@@ -18,6 +18,7 @@
 #include "drivers/pit.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/kprintf.h"
 #include "kernel/pv_events.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"

@@ -7,6 +7,8 @@
  *                  driver's handler.
  *   vector 48      hvlab's event upcall (kernel/pv_events.c): the PV timer and console input,
  *                  when hvlab offers them. No PIC involved, nothing to acknowledge.
+ *                  Without a PIC (PVH, or deprivileged under the PV MMU, where its ports
+ *                  fault), device interrupt lines arrive here too, each bound to an event port.
  */
 #include "kernel/trap.h"
 #include "drivers/pic.h"
@@ -102,10 +104,16 @@ static void hardware_interrupt(struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *f)
 {
+    /* Deprivileged, hvlab's gates are trap gates: the handler masks events itself, as an
+     * interrupt gate would clear IF, and gives the interrupted code its virtual IF back at the
+     * end (which may take an upcall that became pending meanwhile, see kernel/pv_cpu.c). */
+    uint64_t pv_flags = cpu_pv ? pv_trap_enter(f->vector == VECTOR_PV_UPCALL) : 0;
     if (f->vector < 32)
         exception(f);
     else if (f->vector == VECTOR_PV_UPCALL)
         pv_events_upcall(f);
     else
         hardware_interrupt(f);
+    if (cpu_pv)
+        irq_restore(pv_flags);
 }

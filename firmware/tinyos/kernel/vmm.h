@@ -24,9 +24,15 @@ uint64_t vmm_kernel_cr3(void);
 uint64_t vmm_create_address_space(void);
 void vmm_destroy_address_space(uint64_t pml4);
 
-/* Map one 4 KiB user page. Returns false when out of memory. */
+/* Map one 4 KiB user page. Returns false when out of memory. Under PV the last write may still
+ * be queued: call vmm_commit() before the page is used through `virt`. */
 bool vmm_map_user_page(uint64_t pml4, uint64_t virt, uint64_t phys);
+/* Send the page-table writes still queued for hvlab (PV MMU); nothing to do otherwise. */
+void vmm_commit(void);
 /* Unmap one user page and free its frame; returns false if it was not mapped. */
 bool vmm_unmap_user_page(uint64_t pml4, uint64_t virt);
 /* Physical address `virt` maps to, or 0. */
 uint64_t vmm_translate(uint64_t pml4, uint64_t virt);
+/* Make device registers at [phys, phys + size) reachable at the same address in every address
+ * space (uncached). False if they lie where the kernel cannot map them. */
+bool vmm_map_device(uint64_t phys, uint64_t size);

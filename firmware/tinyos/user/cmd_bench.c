@@ -201,7 +201,7 @@ static void bench_timer(void)
     }
     if (t.rtc_seconds == 0) { /* no RTC: measured against the PV clock */
         uint64_t expected = t.pv_clock_ns * c.hz / 1000000000ull;
-        printf("timer: no RTC here (a PVH machine): %lu ticks in %lu.%06lu ms of PV clock (expected %lu at %u Hz)\n",
+        printf("timer: no RTC here (PVH or PV): %lu ticks in %lu.%06lu ms of PV clock (expected %lu at %u Hz)\n",
                t.ticks, t.pv_clock_ns / 1000000, t.pv_clock_ns % 1000000, expected, c.hz);
         printf("timer: TSC %lu kHz by the PV clock; %lu TSC cycles per tick\n",
                t.pv_clock_ns ? t.tsc * 1000000 / t.pv_clock_ns : 0, t.ticks ? t.tsc / t.ticks : 0);

@@ -67,9 +67,12 @@ static void cmd_uptime(int argc, char **argv)
     struct clock_info c;
     clockinfo(&c);
     uint64_t ms = c.ticks * 1000 / c.hz, idle_ms = c.idle_ticks * 1000 / c.hz;
-    printf("up %lu.%03lu s, idle %lu.%03lu s (%lu%%), RTC time %02u:%02u:%02u\n", ms / 1000, ms % 1000,
-           idle_ms / 1000, idle_ms % 1000, c.ticks ? c.idle_ticks * 100 / c.ticks : 0, c.rtc_hour, c.rtc_minute,
-           c.rtc_second);
+    printf("up %lu.%03lu s, idle %lu.%03lu s (%lu%%), ", ms / 1000, ms % 1000, idle_ms / 1000, idle_ms % 1000,
+           c.ticks ? c.idle_ticks * 100 / c.ticks : 0);
+    if (c.rtc_present)
+        printf("RTC time %02u:%02u:%02u\n", c.rtc_hour, c.rtc_minute, c.rtc_second);
+    else
+        printf("no RTC\n");
 }
 
 static void cmd_ticks(int argc, char **argv)
@@ -90,14 +93,15 @@ static void cmd_pv(int argc, char **argv)
         return;
     }
     if (p.version)
-        printf("hypervisor: %s, hypercall ABI v%u, offers:%s%s%s\n", p.signature, p.version,
-               p.features & 1 ? " console" : "", p.features & 2 ? " clock" : "", p.features & 4 ? " events" : "");
+        printf("hypervisor: %s, hypercall ABI v%u, offers:%s%s%s%s\n", p.signature, p.version,
+               p.features & 1 ? " console" : "", p.features & 2 ? " clock" : "", p.features & 4 ? " events" : "",
+               p.features & 8 ? " pv_mmu" : "");
     else if (p.hypervisor)
         printf("hypervisor: %s, no hypercall interfaces offered (hvlab run --pv all offers them)\n", p.signature);
     else
         printf("hypervisor: none\n");
-    printf("paths: boot %s, console %s (input %s), timer %s, interrupts %s, idle %s\n", p.boot, p.console,
-           p.console_input, p.timer, p.interrupts, p.idle);
+    printf("paths: boot %s, console %s (input %s), timer %s, interrupts %s, idle %s, privileged %s\n", p.boot,
+           p.console, p.console_input, p.timer, p.interrupts, p.idle, p.privileged);
     if (p.pic_present) {
         printf("PIC lines unmasked:");
         for (int irq = 0; irq < 16; irq++)
@@ -114,6 +118,8 @@ static void cmd_pv(int argc, char **argv)
     if (p.version)
         printf("hypercalls %lu, upcalls %lu, timer events %lu, console input events %lu, late timer upcalls %lu\n",
                p.hypercalls, p.upcalls, p.timer_events, p.console_events, p.timer_catch_ups);
+    if (p.mmu_batches)
+        printf("PV MMU: %lu page-table entries written in %lu mmu_update calls\n", p.mmu_updates, p.mmu_batches);
 }
 
 static void cmd_run(int argc, char **argv)

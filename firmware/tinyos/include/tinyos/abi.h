@@ -77,6 +77,7 @@ struct clock_info {
     uint32_t tsc_khz;    /* TSC cycles per millisecond, measured at boot against the tick */
     uint8_t rtc_hour, rtc_minute, rtc_second;
     uint8_t timer_pv;    /* 1: the tick comes from hvlab's PV timer, 0: from the PIT */
+    uint8_t rtc_present; /* 0: no RTC (a deprivileged kernel cannot reach its ports) */
 };
 
 struct timer_check {
@@ -92,12 +93,14 @@ struct pv_info {
     uint32_t hypervisor;    /* CPUID.1:ECX bit 31 */
     char signature[13];     /* CPUID 0x40000000 ("hvlabhvlabhv") */
     uint32_t version;       /* hvlab hypercall ABI version, 0 = none offered */
-    uint32_t features;      /* bit 0 console, 1 clock, 2 events */
+    uint32_t features;      /* bit 0 console, 1 clock, 2 events, 3 pv_mmu */
     char console[8], console_input[8], timer[8], interrupts[16]; /* "uart"/"pv", "pit"/"pv", ... */
+    char privileged[8];     /* "native" (ring 0) or "pv" (ring 1 under hvlab's PV MMU) */
     uint32_t pic_unmasked;  /* bit n: PIC line n open (devices that still use INTx) */
     uint64_t hypercalls, upcalls, timer_events, console_events;
     uint64_t timer_catch_ups; /* PV timer upcalls that made up for more than one tick */
-    char boot[8];             /* "bios" (boot sector, stage2) or "pvh" (PVH direct boot) */
+    uint64_t mmu_updates, mmu_batches; /* PV MMU: page-table entries written, mmu_update calls */
+    char boot[8];             /* "bios" (boot sector, stage2), "pvh" (PVH direct boot) or "pv" (PV entry) */
     char idle[8];             /* "hlt" or "block" */
     uint32_t pic_present;     /* an 8259 PIC answered (none on a PVH machine) */
     uint32_t irq_events;      /* bit n: interrupt line n arrives as an event (event_bind_irq) */

@@ -2,7 +2,8 @@
  *
  * boot/stage2.asm fills this structure at physical address 0x500 (boot/layout.inc) and jumps
  * to the kernel with its address in RDI, so kmain() receives it as its argument. A PVH boot
- * (boot/pvh_entry.asm) has no stage2: kernel/start_info.c fills it from Xen's hvm_start_info.
+ * (boot/pvh_entry.asm) has no stage2: kernel/start_info.c fills it from Xen's hvm_start_info, as
+ * it does for hvlab's PV entry (boot/pv_entry.asm, kernel/pv_boot.c).
  */
 #pragma once
 #include <stdint.h>
@@ -15,6 +16,7 @@ enum boot_load_method {
     BOOT_LOAD_LBA = 1, /* stage2 read the kernel with INT 13h extended reads */
     BOOT_LOAD_CHS = 2, /* ... with the CHS fallback */
     BOOT_LOAD_PVH = 3, /* no stage2: the hypervisor loaded kernel.elf (PVH direct boot) */
+    BOOT_LOAD_PV = 4,  /* hvlab loaded kernel.elf and entered it at ring 1 (kernel/pv_boot.c) */
 };
 
 /* One entry of the BIOS memory map (INT 15h EAX=E820h, ACPI spec section 15). */
