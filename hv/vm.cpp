@@ -656,6 +656,10 @@ bool Vm::handle(cpu::VmExit& exit, RunOutcome& outcome) {
                 const std::optional<int64_t> result = pvMachine_->call(exit.hypercall, exit.rip);
                 exit.hypercall.result = result.value_or(0);
                 if (result) engine_->complete(exit);
+                // The bounce lands on the user's stack: no upcall may come before the kernel's
+                // entry has switched stacks, so events are masked there (Xen's syscall callback).
+                else if (exit.hypercall.number == cpu::hypercall::kSyscallBounce && paravirt_)
+                    paravirt_->maskUpcalls();
                 return true;
             }
             exit.hypercall.result =

@@ -51,8 +51,8 @@ syscall_entry:
 
 ; pv_syscall_entry: the same for a deprivileged kernel (ring 1 under hvlab's PV MMU). SYSCALL
 ; goes to hvlab's ring-0 stub, which bounces here (the address given with set_syscall_entry) at
-; ring 1 with the user's RSP, RCX = user RIP, R11 = user RFLAGS. There is no FMASK: events are
-; masked by our first instruction, before the stack switch (docs/hypercalls.md). SYSRET works
+; ring 1 with the user's RSP, RCX = user RIP, R11 = user RFLAGS and events masked by hvlab (there
+; is no FMASK; our first instruction masks them again, docs/hypercalls.md). SYSRET works
 ; only in ring 0, so we return with IRETQ, from a frame built under the syscall_frame:
 ;
 ;   SS, RSP, RFLAGS, CS, RIP    the IRETQ frame (user segments are the same in hvlab's GDT)
