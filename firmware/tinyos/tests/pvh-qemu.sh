@@ -39,7 +39,7 @@ a=$(vm_output a)
 
 check "entered through PVH with QEMU's start-info" "$a" '^booted through PVH: hvm_start_info at [0-9a-f]+, 0 module\(s\), command line "from qemu"$'
 check "QEMU's memory map" "$a" '^E820 memory map \([0-9]+ entries\):$'
-check "the emulated paths (no hvlab here)" "$a" '^paths: boot pvh, console uart \(input uart\), timer pit, interrupts pic, idle hlt$'
+check "the emulated paths (no hvlab here)" "$a" '^paths: boot pvh, console uart \(input uart\), timer pit, interrupts pic, idle hlt, privileged native$'
 check "the shell" "$a" '^tinyos shell, process 1'
 check "pv" "$a" '^hypervisor: TCGTCGTCGTCG, no hypercall interfaces offered'
 check "bench disk on virtio-blk" "$a" '^disk virtio-blk: read 1024 sectors in [0-9]+ ticks'
