@@ -18,7 +18,7 @@
 ;     while mapped writable, switch to an unpinned L4, console_read or event_init into a page
 ;     table) and checks each error;
 ;   - enters ring 3 with IRETQ; there CLI raises #GP on the ring-1 stack, and two SYSCALLs come
-;     back to the kernel through hvlab's bounce (the first returns to ring 3 with IRETQ);
+;     back to the kernel through hvlab's bounce, events masked (the first returns to ring 3 with IRETQ);
 ;   - takes a timer upcall after BLOCK (with upcall_mask set by hvlab as it injected it).
 ;
 ; It prints "pv: all checks passed" and writes 0x10 to isa-debug-exit (status 33), or prints
@@ -365,7 +365,13 @@ _start:
         lea rsi, [msg_forbidden]
         call print
 
-        ; ---- ring 3 and back ----
+        ; ---- ring 3 and back (with an event page, to see the bounce mask events) ----
+        mov rbx, [free_base]
+        add rbx, PG_EVENTS * 4096
+        mov [event_page], rbx
+        mov ecx, UPCALL_VECTOR
+        HC HC_EVENT_INIT
+        EXPECT 0, "event_init"
         lea rbx, [syscall_entry]
         HC HC_SET_SYSCALL_ENTRY
         EXPECT 0, "set_syscall_entry"
@@ -405,6 +411,8 @@ after_user:
         EXPECT USER_BASE + (user_after_syscall - user_code), "RCX = the user's return address"
         mov rax, [sc1_rsp]
         EXPECT USER_BASE + 0x2000, "RSP = the user's stack"
+        mov rax, [sc1_mask]
+        EXPECT 1, "hvlab masked events at the SYSCALL bounce (still on the user's stack)"
         mov rax, [sc2_rax]
         EXPECT 43, "syscall 2 after IRETQ back to ring 3"
         mov rax, [sc2_rdi]
@@ -413,12 +421,6 @@ after_user:
         call print
 
         ; ---- a timer upcall while blocked ----
-        mov rbx, [free_base]
-        add rbx, PG_EVENTS * 4096
-        mov [event_page], rbx
-        mov ecx, UPCALL_VECTOR
-        HC HC_EVENT_INIT
-        EXPECT 0, "event_init"
         HC HC_TIME_NOW
         lea rbx, [rax + 1000000]
         HC HC_TIMER_SET
@@ -616,6 +618,10 @@ syscall_entry:
         mov ax, cs
         movzx eax, ax
         mov [sc1_cs], rax
+        mov r9, [event_page]
+        movzx r8d, byte [r9 + 17]                   ; upcall_mask as the bounce left it
+        mov [sc1_mask], r8
+        mov byte [r9 + 17], 0                       ; virtual IF on again for ring 3
         push USER_DS                                ; back to ring 3 with IRETQ (SYSRET is ring 0's)
         push qword [sc1_rsp]
         push r11
@@ -701,6 +707,7 @@ sc2_rax:            resq 1
 sc2_rdi:            resq 1
 event_page:         resq 1
 upcalls:            resq 1
+sc1_mask:           resq 1
 pending_at_upcall:  resq 1
 mask_at_upcall:     resb 8
 scratch_descriptor: resb 16
