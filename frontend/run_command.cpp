@@ -81,10 +81,11 @@ void addRunOptions(CLI::App& run, RunOptions& o) {
                     "instead (PCI 00:06.0 upwards, at most 4). With disks and no --bios the bundled hvlab BIOS boots "
                     "the first IDE disk")
         ->take_all();
-    run.add_option("--kernel", o.kernel, "Boot this kernel directly, as QEMU's -kernel: a Linux bzImage or a "
-                                          "multiboot (v1) ELF / a.out-kludge kernel; no firmware runs");
-    run.add_option("--initrd", o.initrd, "Linux: the initial ramdisk; multiboot: the module list "
-                                          "\"file args,file2 args\" (as QEMU)")->needs("--kernel");
+    run.add_option("--kernel", o.kernel, "Boot this kernel directly, as QEMU's -kernel: a Linux bzImage, an ELF "
+                                          "with Xen's PVH note, a multiboot (v1) ELF / a.out-kludge kernel, or "
+                                          "(with --preset pv) an ELF with hvlab's PV note; no firmware runs");
+    run.add_option("--initrd", o.initrd, "Linux: the initial ramdisk; multiboot, PVH and PV: the module "
+                                          "list \"file args,file2 args\" (as QEMU)")->needs("--kernel");
     run.add_option("--append", o.append, "The kernel command line")->needs("--kernel");
     run.add_flag("--nic{e1000}", o.nic, "A NIC on hvlab's in-process switch, which connects every NIC of this "
                                          "process: --nic is an Intel e1000 (PCI 00:03.0), --nic=virtio a virtio-net "

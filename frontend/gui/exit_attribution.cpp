@@ -76,13 +76,26 @@ Concern attributeExit(const cpu::VmExit& exit, const PciPlacement& pci) {
         case ExitReason::CrAccess:
         case ExitReason::Invlpg: return Concern::Privileged;
         case ExitReason::Hypercall:
-            // The clock, timer and event calls replace the PIT and PIC; the console is "other"
-            // like COM1.
+            // The clock, timer and event calls replace the PIT and PIC (and BLOCK the idle HLT);
+            // the PV MMU's calls and the SYSCALL bounce replace privileged instructions and page
+            // table writes; the console is "other" like COM1.
             switch (exit.hypercall.number) {
                 case cpu::hypercall::kTimeNow:
                 case cpu::hypercall::kTimerSet:
                 case cpu::hypercall::kEventInit:
-                case cpu::hypercall::kEventRaise: return Concern::Interrupts;
+                case cpu::hypercall::kEventRaise:
+                case cpu::hypercall::kEventBindIrq:
+                case cpu::hypercall::kBlock: return Concern::Interrupts;
+                case cpu::hypercall::kMmuUpdate:
+                case cpu::hypercall::kMmuPin:
+                case cpu::hypercall::kMmuUnpin:
+                case cpu::hypercall::kMmuSetCr3:
+                case cpu::hypercall::kMmuInvlpg:
+                case cpu::hypercall::kSetTrapTable:
+                case cpu::hypercall::kStackSwitch:
+                case cpu::hypercall::kSetSyscallEntry:
+                case cpu::hypercall::kReadCr2:
+                case cpu::hypercall::kSyscallBounce: return Concern::Privileged;
                 default: return Concern::Other;
             }
         default: return Concern::Other;

@@ -77,10 +77,21 @@ TEST_CASE("chipset and firmware ports are the motherboard concern; the rest is o
 
 TEST_CASE("hypercalls: the clock, timer and events are interrupts; the console is other", "[gui][taxonomy]") {
     cpu::VmExit e = reasonExit(cpu::ExitReason::Hypercall);
-    for (uint64_t call : {cpu::hypercall::kTimeNow, cpu::hypercall::kTimerSet, cpu::hypercall::kEventInit}) {
+    for (uint64_t call : {cpu::hypercall::kTimeNow, cpu::hypercall::kTimerSet, cpu::hypercall::kEventInit,
+                          cpu::hypercall::kEventBindIrq, cpu::hypercall::kBlock}) {
         e.hypercall.number = call;
         CHECK(attributeExit(e) == Concern::Interrupts);
     }
     e.hypercall.number = cpu::hypercall::kConsoleWrite;
     CHECK(attributeExit(e) == Concern::Other);
+}
+
+TEST_CASE("hypercalls: the PV MMU's calls and the SYSCALL bounce are privileged", "[gui][taxonomy]") {
+    cpu::VmExit e = reasonExit(cpu::ExitReason::Hypercall);
+    for (uint64_t call : {cpu::hypercall::kMmuUpdate, cpu::hypercall::kMmuSetCr3, cpu::hypercall::kMmuInvlpg,
+                          cpu::hypercall::kSetTrapTable, cpu::hypercall::kStackSwitch, cpu::hypercall::kReadCr2,
+                          cpu::hypercall::kSyscallBounce}) {
+        e.hypercall.number = call;
+        CHECK(attributeExit(e) == Concern::Privileged);
+    }
 }
