@@ -6,16 +6,12 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
-#include <sstream>
 #include <string>
-#include <thread>
 
 #include "cpu/hypercall_abi.hpp"
 #include "hv/presets.hpp"
 #include "hv/vm.hpp"
+#include "tests/integration/console_vm.hpp"
 
 using namespace hvlab;
 using namespace std::chrono_literals;
@@ -24,90 +20,17 @@ namespace {
 
 const std::string kFirmware = HVLAB_FIRMWARE_DIR;
 
-// tinyos under `--preset pv`, on its own thread; the test types at its console.
-class PvTinyos {
-public:
-    PvTinyos() {
-        hv::VmConfig config;
-        config.directBoot = hv::boot::DirectBootRequest{kFirmware + "/tinyos-kernel.elf", "", ""};
-        config.disks.push_back({kFirmware + "/tinyos.img", false, true, false});
-        const hv::Preset* pv = hv::findPreset("pv");
-        REQUIRE(pv != nullptr);
-        REQUIRE_FALSE(hv::whyInvalid(pv->modes, true));
-        hv::applyModes(pv->modes, config);
-        config.serialOut = [this](uint8_t byte) {
-            std::lock_guard lock(mutex_);
-            output_.push_back(static_cast<char>(byte));
-            changed_.notify_all();
-        };
-        vm_ = std::make_unique<hv::Vm>(std::move(config));
-        thread_ = std::thread([this] {
-            hv::RunOutcome outcome = vm_->run();
-            std::lock_guard lock(mutex_);
-            outcome_ = std::move(outcome);
-            finished_ = true;
-            changed_.notify_all();
-        });
-    }
-
-    ~PvTinyos() {
-        vm_->stop(0, "test over");
-        thread_.join();
-    }
-
-    // Waits until `text` appears after the previous match; false on timeout or when the VM stopped.
-    bool waitFor(const std::string& text, std::chrono::seconds timeout = 120s) {
-        std::unique_lock lock(mutex_);
-        changed_.wait_for(lock, timeout,
-                          [&] { return output_.find(text, searchFrom_) != std::string::npos || finished_; });
-        const size_t at = output_.find(text, searchFrom_);
-        if (at == std::string::npos) return false;
-        searchFrom_ = at + text.size();
-        return true;
-    }
-
-    void type(const std::string& text) { vm_->queueSerialInput(text); }
-
-    // Types a shell command and waits for the next prompt.
-    bool command(const std::string& line, std::chrono::seconds timeout = 180s) {
-        type(line + "\n");
-        return waitFor(line + "\r\n") && waitFor("tinyos> ", timeout);
-    }
-
-    hv::RunOutcome waitUntilFinished(std::chrono::seconds timeout = 60s) {
-        std::unique_lock lock(mutex_);
-        changed_.wait_for(lock, timeout, [&] { return finished_; });
-        return outcome_;
-    }
-
-    std::string output() {
-        std::lock_guard lock(mutex_);
-        return output_;
-    }
-
-    std::string lineWith(const std::string& text) {
-        std::istringstream in(output());
-        for (std::string line; std::getline(in, line);)
-            if (line.find(text) != std::string::npos) return line;
-        return {};
-    }
-
-    // Read once the VM has finished.
-    uint64_t exits(cpu::ExitReason reason) const {
-        const hv::ExitCounters c = vm_->exits().counters();
-        return c.byVmm[static_cast<size_t>(reason)] + c.inEngine[static_cast<size_t>(reason)];
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    std::string output_;
-    size_t searchFrom_ = 0;
-    bool finished_ = false;
-    hv::RunOutcome outcome_;
-    std::unique_ptr<hv::Vm> vm_;
-    std::thread thread_;
-};
+// tinyos under `--preset pv`; the test types at its console (console_vm.hpp).
+hv::VmConfig pvConfig() {
+    hv::VmConfig config;
+    config.directBoot = hv::boot::DirectBootRequest{kFirmware + "/tinyos-kernel.elf", "", ""};
+    config.disks.push_back({kFirmware + "/tinyos.img", false, true, false});
+    const hv::Preset* pv = hv::findPreset("pv");
+    REQUIRE(pv != nullptr);
+    REQUIRE_FALSE(hv::whyInvalid(pv->modes, true));
+    hv::applyModes(pv->modes, config);
+    return config;
+}
 
 std::string tail(const std::string& text, size_t n = 4000) { return text.substr(text.size() > n ? text.size() - n : 0); }
 
@@ -115,7 +38,7 @@ std::string tail(const std::string& text, size_t n = 4000) { return text.substr(
 
 TEST_CASE("tinyos runs deprivileged under the PV MMU with no privileged-instruction exit",
           "[integration][tinyos][paravirt][pvmmu]") {
-    PvTinyos vm;
+    test::ConsoleVm vm(pvConfig());
     REQUIRE(vm.waitFor("tinyos> "));
     const std::string boot = vm.output();
     INFO(tail(vm.output()));

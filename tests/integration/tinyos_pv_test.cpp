@@ -17,6 +17,7 @@
 #include "cpu/hypercall_abi.hpp"
 #include "hv/firmware_image.hpp"
 #include "hv/vm.hpp"
+#include "tests/integration/console_vm.hpp"
 
 using namespace hvlab;
 using namespace std::chrono_literals;
@@ -47,64 +48,46 @@ IdleRates ratesBetween(const ExitSnapshot& a, const ExitSnapshot& b) {
     return r;
 }
 
-// tinyos booted from its disk image by the hvlab BIOS, running on its own thread; the test types
-// on the console and waits for output as a person would.
+hv::VmConfig biosTinyosConfig(uint32_t paravirt, hv::EngineKind engine) {
+    hv::VmConfig config;
+    config.engine = engine;
+    config.firmware = hv::loadFirmwareFile(kFirmware + "/bios.bin");
+    config.disks.push_back({kFirmware + "/tinyos.img", false, true, false});
+    config.paravirt = paravirt;
+    return config;
+}
+
+// tinyos booted from its disk image by the hvlab BIOS (console_vm.hpp), plus snapshots of the
+// exit counters and the guest clock taken on the vCPU thread between two exits.
 class TinyosVm {
 public:
-    TinyosVm(uint32_t paravirt, hv::EngineKind engine = hv::EngineKind::Interpreter) {
-        hv::VmConfig config;
-        config.engine = engine;
-        config.firmware = hv::loadFirmwareFile(kFirmware + "/bios.bin");
-        config.disks.push_back({kFirmware + "/tinyos.img", false, true, false});
-        config.paravirt = paravirt;
-        config.serialOut = [this](uint8_t byte) {
-            std::lock_guard lock(mutex_);
-            output_.push_back(static_cast<char>(byte));
-            changed_.notify_all();
-        };
-        vm_ = std::make_unique<hv::Vm>(std::move(config));
-        vm_->setInspector([this](hv::Vm& vm) {
-            std::lock_guard lock(mutex_);
-            snapshot_ = ExitSnapshot{vm.exits().counters(), vm.guestNowNs()};
-            snapshotTaken_ = true;
-            changed_.notify_all();
-        });
-        thread_ = std::thread([this] {
-            hv::RunOutcome outcome = vm_->run();
-            std::lock_guard lock(mutex_);
-            outcome_ = std::move(outcome);
-            finished_ = true;
-            changed_.notify_all();
-        });
-    }
+    TinyosVm(uint32_t paravirt, hv::EngineKind engine = hv::EngineKind::Interpreter)
+        : console_(biosTinyosConfig(paravirt, engine), [this](hv::Vm& vm) {
+              vm.setInspector([this](hv::Vm& inspected) {
+                  std::lock_guard lock(snapshotMutex_);
+                  snapshot_ = ExitSnapshot{inspected.exits().counters(), inspected.guestNowNs()};
+                  snapshotTaken_ = true;
+                  snapshotTakenCv_.notify_all();
+              });
+          }) {}
 
-    ~TinyosVm() {
-        vm_->stop(0, "test over");
-        thread_.join();
-    }
+    bool waitFor(const std::string& text, std::chrono::seconds timeout = 120s) { return console_.waitFor(text, timeout); }
+    void type(const std::string& text) { console_.type(text); }
+    hv::RunOutcome waitUntilFinished(std::chrono::seconds timeout = 60s) { return console_.waitUntilFinished(timeout); }
+    bool finished() { return console_.finished(); }
+    std::string output() { return console_.output(); }
+    std::string lineWith(const std::string& text) { return console_.lineWith(text); }
+    // The VMM's PV counters; read them once the VM has finished.
+    const hv::ParavirtPlatform* paravirt() { return console_.vm().paravirt(); }
 
-    // Waits until `text` appears after the previous match; false on timeout or when the VM stopped.
-    bool waitFor(const std::string& text, std::chrono::seconds timeout = 120s) {
-        std::unique_lock lock(mutex_);
-        const bool found = changed_.wait_for(lock, timeout, [&] {
-            return output_.find(text, searchFrom_) != std::string::npos || finished_;
-        });
-        const size_t at = output_.find(text, searchFrom_);
-        if (!found || at == std::string::npos) return false;
-        searchFrom_ = at + text.size();
-        return true;
-    }
-
-    void type(const std::string& text) { vm_->queueSerialInput(text); }
-
-    // The exit counters and the guest clock, read on the vCPU thread between two exits.
     ExitSnapshot snapshot() {
-        std::unique_lock lock(mutex_);
-        snapshotTaken_ = false;
-        lock.unlock();
-        vm_->requestInspection();
-        lock.lock();
-        changed_.wait_for(lock, 30s, [&] { return snapshotTaken_ || finished_; });
+        {
+            std::lock_guard lock(snapshotMutex_);
+            snapshotTaken_ = false;
+        }
+        console_.vm().requestInspection();
+        std::unique_lock lock(snapshotMutex_);
+        snapshotTakenCv_.wait_for(lock, 30s, [&] { return snapshotTaken_; });
         return snapshot_;
     }
 
@@ -122,45 +105,12 @@ public:
         return ratesBetween(start, now);
     }
 
-    hv::RunOutcome waitUntilFinished(std::chrono::seconds timeout = 60s) {
-        std::unique_lock lock(mutex_);
-        changed_.wait_for(lock, timeout, [&] { return finished_; });
-        return outcome_;
-    }
-
-    bool finished() {
-        std::lock_guard lock(mutex_);
-        return finished_;
-    }
-
-    std::string output() {
-        std::lock_guard lock(mutex_);
-        return output_;
-    }
-
-    // The line of the output that contains `text` (empty if none).
-    std::string lineWith(const std::string& text) {
-        std::istringstream in(output());
-        std::string line;
-        while (std::getline(in, line))
-            if (line.find(text) != std::string::npos) return line;
-        return {};
-    }
-
-    // The VMM's PV counters; read them once the VM has finished.
-    const hv::ParavirtPlatform* paravirt() const { return vm_->paravirt(); }
-
 private:
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    std::string output_;
-    size_t searchFrom_ = 0;
+    std::mutex snapshotMutex_;
+    std::condition_variable snapshotTakenCv_;
     ExitSnapshot snapshot_;
     bool snapshotTaken_ = false;
-    bool finished_ = false;
-    hv::RunOutcome outcome_;
-    std::unique_ptr<hv::Vm> vm_;
-    std::thread thread_;
+    test::ConsoleVm console_;  // last: its thread may call the inspector, which uses the above
 };
 
 size_t occurrences(const std::string& haystack, const std::string& needle) {
