@@ -1,9 +1,10 @@
 #include "hv/boot/elf_kernel.hpp"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "hv/boot/boot_image_error.hpp"
-#include "hv/boot/elf32.hpp"
 #include "hv/boot/image_reader.hpp"
 
 namespace hvlab::hv::boot {
@@ -67,6 +68,10 @@ const ElfNote* ElfKernel::findNote(std::string_view name, uint32_t type) const {
     for (const ElfNote& n : notes)
         if (n.name == name && n.type == type) return &n;
     return nullptr;
+}
+
+bool hasElfMagic(std::span<const uint8_t> bytes) {
+    return bytes.size() >= 4 && std::memcmp(bytes.data(), "\x7f" "ELF", 4) == 0;
 }
 
 ElfKernel parseElfKernel(const std::string& name, std::span<const uint8_t> bytes) {

@@ -38,6 +38,9 @@ struct ElfKernel {
     const ElfNote* findNote(std::string_view name, uint32_t type) const;
 };
 
+// True if the file starts with the ELF magic.
+bool hasElfMagic(std::span<const uint8_t> bytes);
+
 // Parses a little-endian x86 ELF executable of either class; throws BootImageError naming what is
 // wrong (not ELF, wrong machine for its class, not ET_EXEC, headers, segments or notes past the
 // end of the file, p_filesz > p_memsz, no loadable segment).

@@ -80,28 +80,37 @@ MultibootLoader::MultibootLoader(std::string name, std::span<const uint8_t> imag
             throw BootImageError(fmt::format("{}: the multiboot header (offset {:#x}) does not set flags bit 16 (a.out "
                                              "kludge), so the kernel must be an ELF file, and it is not",
                                              name_, header_.offset));
-        elf_ = parseElf32(name_, image_);
+        constexpr unsigned kEiClass = 4;
+        constexpr uint8_t kElfClass64 = 2;
+        if (image_.size() > kEiClass && image_[kEiClass] == kElfClass64)
+            throw BootImageError(fmt::format(
+                "{}: a 64-bit ELF (ELFCLASS64): multiboot loads 32-bit i386 ELF kernels only", name_));
+        elf_ = parseElfKernel(name_, image_);
+        for (const ElfLoadSegment& s : elf_.loads)
+            if (s.physicalAddress + s.memorySize > (1ull << 32))
+                throw BootImageError(fmt::format("{}: ELF segment {} [{:#x}, +{:#x}) extends past 4 GiB", name_,
+                                                 s.index, s.physicalAddress, s.memorySize));
     }
 }
 
 MultibootLoader::KernelPlan MultibootLoader::planElf(BootMemory& memory) const {
     KernelPlan plan;
-    for (const Elf32Segment& s : elf_.loads) {
+    for (const ElfLoadSegment& s : elf_.loads) {
         memory.claim(s.physicalAddress, s.memorySize, fmt::format("ELF segment {}", s.index));
         plan.copies.push_back({s.physicalAddress, s.fileOffset, s.fileSize, s.memorySize - s.fileSize});
         plan.lowest = std::min<uint64_t>(plan.lowest, s.physicalAddress);
-        plan.highest = std::max<uint64_t>(plan.highest, uint64_t{s.physicalAddress} + s.memorySize);
+        plan.highest = std::max<uint64_t>(plan.highest, s.physicalAddress + s.memorySize);
     }
     // e_entry is a virtual address: translate it through the segment that holds it, as GRUB does
     // for kernels linked higher-half with physical load addresses.
-    for (const Elf32Segment& s : elf_.loads)
+    for (const ElfLoadSegment& s : elf_.loads)
         if (elf_.entry - s.virtualAddress < s.memorySize) {
-            plan.entry = s.physicalAddress + (elf_.entry - s.virtualAddress);
+            plan.entry = static_cast<uint32_t>(s.physicalAddress + (elf_.entry - s.virtualAddress));  // < 4 GiB, checked
             return plan;
         }
-    for (const Elf32Segment& s : elf_.loads)
+    for (const ElfLoadSegment& s : elf_.loads)
         if (elf_.entry - s.physicalAddress < s.memorySize) {
-            plan.entry = elf_.entry;
+            plan.entry = static_cast<uint32_t>(elf_.entry);
             return plan;
         }
     throw BootImageError(fmt::format("{}: the ELF entry point {:#x} lies in no loadable segment", name_, elf_.entry));

@@ -18,7 +18,7 @@
 #include "cpu/cpu_state.hpp"
 #include "hv/boot/boot_memory.hpp"
 #include "hv/boot/e820.hpp"
-#include "hv/boot/elf32.hpp"
+#include "hv/boot/elf_kernel.hpp"
 #include "hv/boot/multiboot_header.hpp"
 #include "mmu/physical_map.hpp"
 
@@ -73,7 +73,7 @@ private:
     std::string name_;
     std::span<const uint8_t> image_;
     multiboot::Header header_;
-    Elf32Image elf_;
+    ElfKernel elf_;  // an i386 (ELFCLASS32) executable
 };
 
 }  // namespace hvlab::hv::boot
