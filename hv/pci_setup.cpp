@@ -42,7 +42,7 @@ uint8_t setupBar(ConfigSpace& cfg, uint8_t reg, uint32_t& ioNext, uint32_t& memN
     cfg.write(reg, 4, 0xffffffffu);
     const uint32_t mask = cfg.read(reg, 4);
     cfg.write(reg, 4, original);
-    if (mask == 0) return static_cast<uint8_t>(reg + 4);  // not implemented
+    if (mask == 0) return static_cast<uint8_t>(reg + 4);  // the device has no BAR here (it reads back 0)
     if (mask & 1) {
         const uint32_t size = (~(mask & 0xfffcu) + 1) & 0xffffu;
         if (size == 0) return static_cast<uint8_t>(reg + 4);
