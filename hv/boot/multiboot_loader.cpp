@@ -69,6 +69,24 @@ uint32_t usableKiBAt(std::span<const E820Entry> map, uint64_t base) {
 
 }  // namespace
 
+std::vector<uint64_t> placeModules(BootMemory& memory, const std::string& imageName,
+                                   std::span<const MultibootModule> modules, uint64_t from) {
+    std::vector<uint64_t> placed;
+    uint64_t next = from;
+    for (size_t i = 0; i < modules.size(); ++i) {
+        const uint64_t bytes = modules[i].bytes.size();
+        const std::optional<uint64_t> at = memory.findLowest(next, bytes, kPageSize);
+        if (!at || *at + bytes > k4GiB)
+            throw BootImageError(fmt::format("{}: module {} ('{}', {} bytes) does not fit in usable guest RAM below "
+                                             "4 GiB",
+                                             imageName, i, modules[i].string, bytes));
+        memory.claim(*at, bytes, fmt::format("module {} ('{}')", i, modules[i].string));
+        placed.push_back(*at);
+        next = alignUp(*at + bytes, kPageSize);
+    }
+    return placed;
+}
+
 MultibootLoader::MultibootLoader(std::string name, std::span<const uint8_t> image)
     : name_(std::move(name)), image_(image), header_(parseHeader(name_, image)) {
     if (header_.flags & header_flag::kVideoMode)
@@ -167,19 +185,7 @@ MultibootBoot MultibootLoader::load(mmu::PhysicalMap& physical, std::span<const 
                                          "kernel (which ends at {:#x})",
                                          name_, infoBytes, kernel.highest));
     memory.claim(*info, infoBytes, "multiboot info area");
-    std::vector<uint64_t> moduleAt;
-    uint64_t next = *info + infoBytes;
-    for (size_t i = 0; i < modules.size(); ++i) {
-        const uint64_t bytes = modules[i].bytes.size();
-        const std::optional<uint64_t> at = memory.findLowest(next, bytes, kPageSize);
-        if (!at || *at + bytes > k4GiB)
-            throw BootImageError(fmt::format("{}: module {} ('{}', {} bytes) does not fit in usable guest RAM below "
-                                             "4 GiB",
-                                             name_, i, modules[i].string, bytes));
-        memory.claim(*at, bytes, fmt::format("module {} ('{}')", i, modules[i].string));
-        moduleAt.push_back(*at);
-        next = alignUp(*at + bytes, kPageSize);
-    }
+    const std::vector<uint64_t> moduleAt = placeModules(memory, name_, modules, *info + infoBytes);
 
     // The kernel: file bytes, then zeroed BSS.
     for (const KernelPlan::Copy& c : kernel.copies) {

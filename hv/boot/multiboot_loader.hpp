@@ -29,6 +29,12 @@ struct MultibootModule {
     std::string string;  // what the kernel sees in the module's `string` (QEMU: "path args")
 };
 
+// Claims room for each module, in order, on its own 4 KiB boundary at or above `from` and below
+// 4 GiB; returns their addresses. Throws BootImageError (naming `imageName`) when one does not fit.
+// The multiboot and PVH loaders share it.
+std::vector<uint64_t> placeModules(BootMemory& memory, const std::string& imageName,
+                                   std::span<const MultibootModule> modules, uint64_t from);
+
 struct MultibootPlacedModule {
     uint32_t start = 0;
     uint32_t end = 0;  // exclusive, as mod_end

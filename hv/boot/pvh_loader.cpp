@@ -112,19 +112,8 @@ PvhBoot PvhLoader::load(mmu::PhysicalMap& physical, std::span<const E820Entry> m
                                          "4 GiB",
                                          name_, areaBytes));
     memory.claim(*area, areaBytes, "PVH start-info area");
-    std::vector<uint64_t> moduleAt;
-    uint64_t next = alignUp(std::max(highest, *area + areaBytes), kPageSize);
-    for (size_t i = 0; i < modules.size(); ++i) {
-        const uint64_t bytes = modules[i].bytes.size();
-        const std::optional<uint64_t> at = memory.findLowest(next, bytes, kPageSize);
-        if (!at || *at + bytes > k4GiB)
-            throw BootImageError(fmt::format("{}: module {} ('{}', {} bytes) does not fit in usable guest RAM below "
-                                             "4 GiB",
-                                             name_, i, modules[i].string, bytes));
-        memory.claim(*at, bytes, fmt::format("module {} ('{}')", i, modules[i].string));
-        moduleAt.push_back(*at);
-        next = alignUp(*at + bytes, kPageSize);
-    }
+    const std::vector<uint64_t> moduleAt =
+        placeModules(memory, name_, modules, alignUp(std::max(highest, *area + areaBytes), kPageSize));
 
     // The kernel: file bytes, then zeroed BSS.
     for (const ElfLoadSegment& s : elf_.loads) {
